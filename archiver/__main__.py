@@ -1,0 +1,4 @@
+"""python -m archiver"""
+from archiver.cli import main
+
+main()

@@ -1,0 +1,139 @@
+"""Read articles from files, folders, stdin or URLs: exact bytes, decoded text, kind and metadata."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterator
+
+from archiver.decode import decode
+from archiver.errors import ArchiverError, SourceError
+from archiver.models import Article
+
+HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx"}
+TEXT_SUFFIXES = {".txt", ".text", ".md"}
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+_SEED_DATE = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\b")
+_HTML_SNIFF = re.compile(rb"<(?:!doctype\s+html|html|head|body|meta|div|p|article|blockquote|script)[\s>]", re.I)
+
+
+def expand_sources(sources: list[str]) -> Iterator[str]:
+    """Each source as given, with folders replaced by the files under them (sorted, recursive)."""
+    for source in sources:
+        if source != "-" and not _is_url(source) and os.path.isdir(source):
+            for dirpath, dirnames, filenames in os.walk(source):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in sorted(filenames):
+                    if not name.startswith("."):
+                        yield os.path.join(dirpath, name)
+        else:
+            yield source
+
+
+def read_source(source: str, *, client=None, policy=None, stdin=None,
+                max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+    """One source (path, '-' or URL) as an Article; raises SourceError with a one-line reason."""
+    if source == "-":
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        body = stream.read(max_bytes + 1)
+        if len(body) > max_bytes:
+            raise SourceError("-", f"stdin is over the {max_bytes // (1024 * 1024)} MB cap")
+        return article_from_bytes("-", body)
+    if _is_url(source):
+        return _read_url(source, client, policy, max_bytes)
+    return _read_file(source, max_bytes)
+
+
+def _is_url(source: str) -> bool:
+    return source.lower().startswith(("http://", "https://"))
+
+
+def _read_file(path: str, max_bytes: int) -> Article:
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if p.is_dir():
+            raise SourceError(path, "is a folder with no readable files")
+        if size > max_bytes:
+            raise SourceError(path, f"file is {size / 1e6:.0f} MB, over the {max_bytes // (1024 * 1024)} MB cap",
+                              hint="raise it with --max-bytes")
+        with p.open("rb") as fh:
+            body = fh.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise SourceError(path, "no such file or folder") from None
+    except PermissionError:
+        raise SourceError(path, "permission denied") from None
+    except IsADirectoryError:
+        raise SourceError(path, "is a folder") from None
+    except OSError as exc:
+        raise SourceError(path, f"cannot read: {exc.strerror or exc}") from None
+    kind = "html" if p.suffix.lower() in HTML_SUFFIXES else "text" if p.suffix.lower() in TEXT_SUFFIXES else None
+    return article_from_bytes(path, body, kind=kind)
+
+
+def _read_url(url: str, client, policy, max_bytes: int) -> Article:
+    from archiver.http import HttpPolicy, build_client, fetch
+
+    policy = policy or HttpPolicy()
+    own = client is None
+    client = client or build_client(policy)
+    try:
+        ex = fetch(client, url, policy, max_bytes=min(max_bytes, policy.max_bytes),
+                   headers={"Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5"})
+    except ArchiverError as exc:
+        raise SourceError(url, getattr(exc, "message", str(exc))) from None
+    finally:
+        if own:
+            client.close()
+    if ex.status >= 400:
+        raise SourceError(url, f"HTTP {ex.status} {ex.reason}".strip())
+    ctype = (ex.content_type or "").lower()
+    kind = "text" if ctype.startswith("text/plain") else "html" if "html" in ctype else None
+    article = article_from_bytes(url, ex.body, kind=kind, content_type=ex.content_type)
+    return replace(article, url=url, final_url=ex.final_url, http_status=ex.status, fetched_at=ex.started_at,
+                   meta={**article.meta, "exchange": ex})
+
+
+def sniff_kind(body: bytes) -> str:
+    """'html' or 'text' from the first bytes; raises ValueError for binary data."""
+    head = body[:8192]
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValueError("binary data (NUL bytes)")
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    if head and controls / len(head) > 0.05:
+        raise ValueError("binary data (control bytes)")
+    return "html" if _HTML_SNIFF.search(head[:2048]) else "text"
+
+
+def article_from_bytes(source: str, body: bytes, *, kind: str | None = None,
+                       content_type: str | None = None) -> Article:
+    """An Article from exact bytes: kind sniffed when not given, text decoded, seed date read."""
+    if not body.strip():
+        raise SourceError(source, "is empty")
+    try:
+        sniffed = sniff_kind(body)
+    except ValueError as exc:
+        raise SourceError(source, f"not an article: {exc}") from None
+    kind = kind or sniffed
+    text, encoding = decode(body, content_type, is_html=kind == "html")
+    published = None
+    if kind == "text":
+        m = _SEED_DATE.match(text)
+        published = m.group(1) if m else None
+    return Article(source=source, kind=kind, body=body, text=text, sha256=hashlib.sha256(body).hexdigest(),
+                   encoding=encoding, published=published)
+
+
+def with_metadata(article: Article, root) -> Article:
+    """The article with title, canonical URL, dates, site and author read from its parsed HTML."""
+    if article.kind != "html" or root is None:
+        return article
+    from archiver.metadata import extract_metadata
+
+    meta = extract_metadata(root)
+    return replace(article, title=meta.get("title"), canonical_url=meta.get("canonical_url"),
+                   published=meta.get("published") or article.published, site_name=meta.get("site_name"),
+                   author=meta.get("author"))

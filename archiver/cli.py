@@ -1,0 +1,175 @@
+"""The command line: a thin click layer over the library; errors become one-line messages."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from archiver import __version__
+from archiver.errors import ArchiverError
+
+DEFAULT_DB = "archive.db"
+
+
+def db_option(fn):
+    """--db PATH, the archive every command reads or writes."""
+    return click.option("--db", "db_path", default=DEFAULT_DB, envvar="ARCHIVER_DB", show_default=True,
+                        type=click.Path(dir_okay=False), help="SQLite archive (created if missing).")(fn)
+
+
+def silent_option(fn):
+    """--silent: no progress bar, no summary."""
+    return click.option("--silent", is_flag=True, help="No progress bar or summary on stderr.")(fn)
+
+
+def max_bytes_option(fn):
+    """--max-bytes: the largest article read."""
+    return click.option("--max-bytes", default=64 * 1024 * 1024, show_default=True, type=click.IntRange(1),
+                        help="Largest article (file, stdin or URL body) read, in bytes.")(fn)
+
+
+def _fail(exc: ArchiverError):
+    message = str(exc)
+    if exc.hint:
+        message += f" (hint: {exc.hint})"
+    raise click.ClickException(message)
+
+
+def _open(db_path: str):
+    from archiver.store import open_db
+
+    try:
+        return open_db(db_path)
+    except ArchiverError as exc:
+        _fail(exc)
+
+
+class _Progress:
+    """A progress bar on stderr for many sources; nothing for one or with --silent."""
+
+    def __init__(self, total: int, silent: bool, label: str):
+        self.bar = None
+        if not silent and total > 1:
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+
+    def step(self):
+        if self.bar:
+            self.bar.update(1)
+
+    def close(self):
+        if self.bar:
+            self.bar.__exit__(None, None, None)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="archiver")
+def cli():
+    """Preserve social posts embedded in news articles, with provenance, in SQLite."""
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@db_option
+@silent_option
+@max_bytes_option
+def archive(sources, db_path, silent, max_bytes):
+    """Detect the posts embedded in SOURCES and store them in the archive.
+
+    SOURCES are files, folders (read recursively), - for stdin, or http(s) URLs.
+    """
+    from archiver.articles import expand_sources
+    from archiver.pipeline import process_source
+
+    db = _open(db_path)
+    todo = list(expand_sources(sources))
+    progress = _Progress(len(todo), silent, "archiving")
+    totals = dict(articles=0, new_versions=0, embeds=0, posts_added=0, failed=0)
+    try:
+        for source in todo:
+            outcome = process_source(source, db=db, max_bytes=max_bytes)
+            progress.step()
+            if outcome.error:
+                totals["failed"] += 1
+                click.echo(f"\nerror: {outcome.error}" if progress.bar else f"error: {outcome.error}", err=True)
+                continue
+            saved = outcome.saved
+            totals["articles"] += 1
+            totals["new_versions"] += saved.new_version
+            totals["embeds"] += saved.embeds_added
+            totals["posts_added"] += saved.posts_added
+            click.echo(json.dumps({
+                "source": source, "article_id": saved.article_id, "sha256": outcome.article.sha256,
+                "new_version": saved.new_version, "embeds": len(outcome.embeds), "posts_added": saved.posts_added,
+            }, ensure_ascii=False))
+    finally:
+        progress.close()
+        db.close()
+    if not silent:
+        click.echo(
+            f"{len(todo)} source(s): {totals['articles']} article(s) read, {totals['new_versions']} new version(s), "
+            f"{totals['embeds']} embed(s) stored, {totals['posts_added']} new post(s), {totals['failed']} failed "
+            f"-> {db_path}", err=True)
+    if totals["failed"]:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@max_bytes_option
+def detect(sources, max_bytes):
+    """Print one JSON object per embed found in SOURCES (no database)."""
+    from archiver.articles import expand_sources
+    from archiver.pipeline import process_source
+
+    failed = 0
+    for source in expand_sources(sources):
+        outcome = process_source(source, max_bytes=max_bytes)
+        if outcome.error:
+            failed += 1
+            click.echo(f"error: {outcome.error}", err=True)
+            continue
+        for embed in outcome.embeds:
+            click.echo(json.dumps({"source": source, **embed.to_dict()}, ensure_ascii=False))
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+def status(db_path, as_json):
+    """Print what the archive holds: articles, embeds, posts by platform and status."""
+    from pathlib import Path
+
+    from archiver.store import status_summary
+
+    if not Path(db_path).exists():
+        raise click.ClickException(f"{db_path}: no such archive (hint: run `archiver archive SOURCE` first)")
+    db = _open(db_path)
+    try:
+        summary = status_summary(db)
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps(summary))
+        return
+    click.echo(f"archive:   {db_path} (schema {summary['schema_version']})")
+    click.echo(f"articles:  {summary['articles']} ({summary['article_versions']} version(s))")
+    click.echo(f"embeds:    {summary['embeds']}")
+    click.echo(f"posts:     {summary['posts']} ({summary['posts_unresolved']} without id yet, "
+               f"{summary['posts_due']} due for fetching)")
+    for platform, statuses in summary["posts_by_platform_status"].items():
+        parts = ", ".join(f"{status} {n}" for status, n in statuses.items())
+        click.echo(f"  {platform:10s} {parts}")
+    click.echo(f"snapshots: {summary['snapshots']}, fetch attempts: {summary['fetch_attempts']}")
+
+
+def main():
+    """Entry point of the console script."""
+    cli(prog_name="archiver")
+
+
+if __name__ == "__main__":
+    main()

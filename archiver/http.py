@@ -1,0 +1,174 @@
+"""The one HTTP client: host policy on every hop, timeouts, size caps, manual redirects."""
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from archiver import __version__
+from archiver.errors import FetchError, ForbiddenURLError, TooLargeError
+
+DEFAULT_USER_AGENT = f"archiver/{__version__} (+https://github.com/archiver; preserving embedded posts)"
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """What the client may reach and how much it may read."""
+
+    allowed_hosts: tuple[str, ...] = ("*",)  # fnmatch patterns: "*", "*.twimg.com", "t.co"
+    allow_private: bool = False  # loopback, private, link-local: tests and mirrors only
+    max_bytes: int = 20 * 1024 * 1024
+    max_redirects: int = 10
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 60.0
+    user_agent: str = DEFAULT_USER_AGENT
+    contact: str | None = None
+
+
+@dataclass
+class Exchange:
+    """One completed request/response, with what provenance needs."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: dict
+    body: bytes
+    started_at: str
+    elapsed: float
+    redirects: list = field(default_factory=list)  # [(status, url, location)]
+    ip: str | None = None
+    request_headers: dict = field(default_factory=dict)
+    http_version: str = "HTTP/1.1"
+    reason: str = ""
+    raw_headers: list = field(default_factory=list)  # [(name, value)] as sent, in order
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+
+def check_url(url: str, policy: HttpPolicy, resolve=socket.getaddrinfo) -> str:
+    """Raise ForbiddenURLError unless the URL's scheme, host and addresses are allowed; return the host."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ForbiddenURLError(url, f"scheme {parts.scheme or '(none)'!r} is not http(s)")
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not host:
+        raise ForbiddenURLError(url, "no host")
+    if parts.username or parts.password:
+        raise ForbiddenURLError(url, "credentials in URLs are not allowed")
+    if not any(fnmatch(host, pat) for pat in policy.allowed_hosts):
+        raise ForbiddenURLError(url, f"host {host} is not on the allowlist")
+    if not policy.allow_private:
+        for addr in _addresses(host, parts.port, resolve):
+            if not addr.is_global or addr.is_multicast:
+                raise ForbiddenURLError(url, f"host {host} resolves to non-public address {addr}")
+    return host
+
+
+def _addresses(host: str, port: int | None, resolve) -> list:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        infos = resolve(host, port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        raise FetchError(f"http://{host}/", f"cannot resolve {host}: {exc}") from exc
+    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+
+
+def build_client(policy: HttpPolicy, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The httpx client every request goes through."""
+    ua = policy.user_agent + (f" contact:{policy.contact}" if policy.contact else "")
+    return httpx.Client(
+        transport=transport,
+        # identity: the body we hash and keep is the body as sent, not a decompressed copy.
+        headers={"User-Agent": ua, "Accept-Encoding": "identity"},
+        timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+    )
+
+
+def fetch(client: httpx.Client, url: str, policy: HttpPolicy, *, max_bytes: int | None = None,
+          follow_redirects: bool = True, headers: dict | None = None, clock=time) -> Exchange:
+    """GET a URL hop by hop, checking every hop, streaming the body under a size cap."""
+    cap = policy.max_bytes if max_bytes is None else max_bytes
+    redirects: list = []
+    current = url
+    deadline = time.monotonic() + policy.total_timeout
+    started_at = _utcnow()
+    t0 = time.monotonic()
+    seen = {url}
+    while True:
+        check_url(current, policy)
+        exchange = _get_once(client, current, cap, deadline, headers)
+        if follow_redirects and exchange.status in (301, 302, 303, 307, 308) and "location" in exchange.headers:
+            target = urljoin(current, exchange.headers["location"])
+            redirects.append((exchange.status, current, target))
+            if len(redirects) > policy.max_redirects or target in seen:
+                raise FetchError(url, f"redirect loop or too many redirects ({len(redirects)}) at {target}",
+                                 status=exchange.status)
+            seen.add(target)
+            current = target
+            continue
+        exchange.url = url
+        exchange.redirects = redirects
+        exchange.started_at = started_at
+        exchange.elapsed = time.monotonic() - t0
+        return exchange
+
+
+def _get_once(client: httpx.Client, url: str, cap: int, deadline: float, headers: dict | None) -> Exchange:
+    started = _utcnow()
+    t0 = time.monotonic()
+    try:
+        with client.stream("GET", url, headers=headers) as resp:
+            declared = resp.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > cap:
+                raise TooLargeError(url, f"body of {int(declared)} bytes is over the {cap}-byte cap",
+                                    status=resp.status_code)
+            chunks, size = [], 0
+            for chunk in resp.iter_bytes():
+                size += len(chunk)
+                if size > cap:
+                    raise TooLargeError(url, f"body over the {cap}-byte cap", status=resp.status_code)
+                if time.monotonic() > deadline:
+                    raise FetchError(url, "total timeout exceeded while reading the body", status=resp.status_code)
+                chunks.append(chunk)
+            ip = _peer_ip(resp)
+            return Exchange(
+                url=url, final_url=str(resp.url), status=resp.status_code,
+                headers={k.lower(): v for k, v in resp.headers.items()}, body=b"".join(chunks),
+                started_at=started, elapsed=time.monotonic() - t0, ip=ip,
+                request_headers=dict(resp.request.headers), http_version=resp.http_version,
+                reason=resp.reason_phrase, raw_headers=[(k.decode("latin-1"), v.decode("latin-1"))
+                                                       for k, v in resp.headers.raw],
+            )
+    except httpx.TimeoutException as exc:
+        raise FetchError(url, f"timed out ({type(exc).__name__})") from exc
+    except httpx.TransportError as exc:
+        raise FetchError(url, f"{type(exc).__name__}: {exc or 'connection failed'}") from exc
+
+
+def _peer_ip(resp: httpx.Response) -> str | None:
+    stream = resp.extensions.get("network_stream")
+    try:
+        addr = stream.get_extra_info("server_addr") if stream is not None else None
+    except Exception:  # noqa: BLE001 - transports differ; the IP is optional provenance
+        addr = None
+    return addr[0] if addr else None
+
+
+def _utcnow() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,97 @@
+"""Article metadata from HTML: title, canonical URL, publication date, site name, author."""
+from __future__ import annotations
+
+import json
+import re
+
+from lxml import etree
+
+_META = etree.XPath("//meta[@content]")
+_LINK_CANONICAL = etree.XPath("//link[@rel][@href]")
+_TITLE = etree.XPath("//title")
+_JSONLD = etree.XPath("//script[@type='application/ld+json']")
+_TIME = etree.XPath("//time[@datetime]")
+_WS = re.compile(r"\s+")
+
+_KEYS = {
+    "title": ("og:title", "twitter:title", "dc.title", "headline"),
+    "canonical_url": ("og:url",),
+    "published": ("article:published_time", "og:article:published_time", "datepublished", "date",
+                  "dc.date", "dc.date.issued", "pubdate", "publishdate", "sailthru.date", "parsely-pub-date"),
+    "site_name": ("og:site_name", "application-name", "publisher"),
+    "author": ("author", "article:author", "dc.creator", "sailthru.author", "parsely-author"),
+}
+_ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "webpage", "liveblogposting"}
+
+
+def extract_metadata(root) -> dict:
+    """Metadata of a parsed page; JSON-LD first, then meta tags, then plain HTML."""
+    found: dict = {}
+    _from_jsonld(root, found)
+    metas = {}
+    for m in _META(root):
+        key = (m.get("property") or m.get("name") or m.get("itemprop") or "").strip().lower()
+        if key and key not in metas:
+            metas[key] = _clean(m.get("content"))
+    for field, keys in _KEYS.items():
+        if not found.get(field):
+            found[field] = next((metas[k] for k in keys if metas.get(k)), None)
+    for link in _LINK_CANONICAL(root):
+        if "canonical" in (link.get("rel") or "").lower().split():
+            found["canonical_url"] = _clean(link.get("href")) or found.get("canonical_url")
+            break
+    if not found.get("title"):
+        titles = _TITLE(root)
+        found["title"] = _clean(titles[0].text_content()) if titles else None
+    if not found.get("published"):
+        times = _TIME(root)
+        found["published"] = _clean(times[0].get("datetime")) if times else None
+    return {k: v for k, v in found.items() if v}
+
+
+def _from_jsonld(root, found: dict) -> None:
+    for script in _JSONLD(root):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        for item in _items(data):
+            types = item.get("@type")
+            types = {t.lower() for t in (types if isinstance(types, list) else [types]) if isinstance(t, str)}
+            if not types & _ARTICLE_TYPES:
+                continue
+            found.setdefault("title", _clean(item.get("headline") or item.get("name")))
+            found.setdefault("published", _clean(item.get("datePublished")))
+            found.setdefault("author", _name(item.get("author")))
+            found.setdefault("site_name", _name(item.get("publisher")))
+            url = item.get("mainEntityOfPage")
+            url = url.get("@id") if isinstance(url, dict) else url
+            found.setdefault("canonical_url", _clean(url if isinstance(url, str) else item.get("url")))
+            if "webpage" not in types:
+                return
+
+
+def _items(data):
+    if isinstance(data, list):
+        for d in data:
+            yield from _items(d)
+    elif isinstance(data, dict):
+        yield data
+        if isinstance(data.get("@graph"), list):
+            yield from _items(data["@graph"])
+
+
+def _name(value) -> str | None:
+    if isinstance(value, list):
+        names = [_name(v) for v in value]
+        return ", ".join(n for n in names if n) or None
+    if isinstance(value, dict):
+        return _clean(value.get("name"))
+    return _clean(value) if isinstance(value, str) else None
+
+
+def _clean(value) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = _WS.sub(" ", value).strip()
+    return value or None

@@ -1,0 +1,61 @@
+"""Plain frozen dataclasses that flow through the pipeline: source -> article -> embeds -> posts."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Embed:
+    """One post shown by an article, as a detector saw it."""
+
+    platform: str  # twitter, instagram, tiktok, bluesky, mastodon, threads, facebook, youtube
+    markup: str  # the signature that matched, e.g. "blockquote.twitter-tweet", "flattened-signature"
+    detector: str  # module that found it, e.g. "twitter.html"
+    post_id: str | None = None  # status id, shortcode, video id; None when the article lost it
+    url: str | None = None  # canonical URL of the post when known
+    handle: str | None = None  # without "@"
+    author_name: str | None = None
+    date: str | None = None  # ISO YYYY-MM-DD as displayed in the embed
+    date_text: str | None = None  # the raw date as displayed
+    text: str | None = None
+    lang: str | None = None
+    pic_links: tuple[str, ...] = ()  # pic.twitter.com/CODE, pic.x.com/CODE (no scheme)
+    links: tuple[str, ...] = ()  # other links in the post: t.co, ...
+    context: str = "dom"  # dom | textarea | script-json | attr:NAME | text
+    position: int = 0  # character offset in the analysed text (or source line for HTML)
+    raw: str = ""  # the raw markup or text that matched (capped)
+
+    def key(self) -> tuple:
+        """Identity used to match the same post across sightings."""
+        if self.post_id:
+            return (self.platform, self.post_id)
+        return (self.platform, (self.handle or "").lower(), self.date, self.pic_links)
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict."""
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["pic_links"] = list(self.pic_links)
+        d["links"] = list(self.links)
+        return d
+
+
+@dataclass(frozen=True)
+class Article:
+    """One analysed version of a source: the exact bytes, decoded text and metadata."""
+
+    source: str  # path or URL as given
+    kind: str  # html | text
+    body: bytes
+    text: str
+    sha256: str
+    encoding: str
+    url: str | None = None  # URL fetched from, or canonical URL
+    final_url: str | None = None
+    canonical_url: str | None = None
+    title: str | None = None
+    published: str | None = None  # ISO date or datetime
+    site_name: str | None = None
+    author: str | None = None
+    http_status: int | None = None
+    fetched_at: str | None = None
+    meta: dict = field(default_factory=dict)

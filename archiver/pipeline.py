@@ -1,0 +1,63 @@
+"""source -> article -> embeds -> store: the detection half of archiving, shared by the CLI and the daemon."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from archiver.articles import DEFAULT_MAX_BYTES, read_source, with_metadata
+from archiver.detect import DETECTOR_VERSION, detect, parse_html, present_platforms
+from archiver.errors import ArchiverError, SourceError
+from archiver.models import Article, Embed
+from archiver.store import SaveResult, save_article
+
+
+@dataclass
+class Outcome:
+    """What happened to one source."""
+
+    source: str
+    article: Article | None = None
+    embeds: list[Embed] = field(default_factory=list)
+    saved: SaveResult | None = None
+    error: str | None = None
+    hint: str | None = None
+
+
+def analyse(article: Article) -> tuple[Article, list[Embed]]:
+    """Metadata and embeds of an article, parsing its HTML once."""
+    root = None
+    if article.kind == "html":
+        # Metadata needs the tree anyway, but a page with no platform hint skips detection work.
+        root = parse_html(article.text)
+        article = with_metadata(article, root)
+        if not present_platforms(article.text):
+            return article, []
+    return article, detect(article, root)
+
+
+def process_source(source: str, *, db=None, client=None, policy=None, stdin=None,
+                   max_bytes: int = DEFAULT_MAX_BYTES, reader=read_source) -> Outcome:
+    """Read, analyse and (when a db is given) store one source; errors are caught into the outcome."""
+    try:
+        article = reader(source, client=client, policy=policy, stdin=stdin, max_bytes=max_bytes)
+        article, embeds = analyse(article)
+        saved = save_article(db, article, embeds, DETECTOR_VERSION) if db is not None else None
+        return Outcome(source, article, embeds, saved)
+    except SourceError as exc:
+        return Outcome(source, error=str(exc), hint=exc.hint)
+    except ArchiverError as exc:
+        return Outcome(source, error=f"{source}: {exc}", hint=exc.hint)
+    except (RecursionError, MemoryError) as exc:
+        return Outcome(source, error=f"{source}: page too deeply nested or too large to analyse ({type(exc).__name__})")
+
+
+def process_sources(sources: Iterable[str], on_outcome: Callable[[Outcome], None] | None = None,
+                    **kwargs) -> list[Outcome]:
+    """process_source over many sources, reporting each outcome as it comes."""
+    outcomes = []
+    for source in sources:
+        outcome = process_source(source, **kwargs)
+        if on_outcome:
+            on_outcome(outcome)
+        outcomes.append(outcome)
+    return outcomes

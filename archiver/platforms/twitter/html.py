@@ -1,0 +1,198 @@
+"""Twitter/X embed signatures in HTML: blockquotes, rendered widgets, iframes, AMP, lazy placeholders."""
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from archiver.models import Embed
+from archiver.platforms.twitter.urls import NAME, PIC_LINK, TCO_LINK, canonical_url, parse_url, pic_links
+
+HINTS = ("twitter-tweet", "twitter-video", "amp-twitter", "platform.twitter.com/embed", "data-tweet", "/status")
+
+
+def _has_class(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+XPATH = " | ".join((
+    f"//blockquote[{_has_class('twitter-tweet')} or {_has_class('twitter-video')}]",
+    f"//*[{_has_class('twitter-tweet-rendered')}]",
+    "//iframe[contains(@src, 'platform.twitter.com/embed/') or contains(@data-src, 'platform.twitter.com/embed/')]",
+    "//amp-twitter",
+    "//*[not(self::a)][@data-tweet-id or @data-tweetid]",
+    # Lazy or consent-gated placeholders that keep the status URL in a data-* attribute.
+    "//*[not(self::a) and not(self::blockquote)][@*[starts-with(name(), 'data-') and contains(., '/status')]]",
+))
+
+_FOOTER = re.compile(r"[\u2014\u2013-]+\s*(?P<name>.*?)\s*\(\s*@(?P<handle>[A-Za-z0-9_]{1,15})\s*\)", re.S)
+_IFRAME_ID = re.compile(r"[?&]id=(\d{1,20})")
+_WS = re.compile(r"\s+")
+_RAW_CAP = 4000
+
+
+def _clean(text: str | None) -> str | None:
+    text = _WS.sub(" ", (text or "").replace("\xa0", " ")).strip()
+    return text or None
+
+
+def _raw(el) -> str:
+    try:
+        return etree.tostring(el, encoding="unicode", with_tail=False)[:_RAW_CAP]
+    except (ValueError, TypeError):
+        return ""
+
+
+def from_element(el, context: str) -> Embed | None:
+    """Read one candidate element into an Embed, or None when it is not a tweet embed."""
+    tag = el.tag if isinstance(el.tag, str) else ""
+    classes = (el.get("class") or "").split()
+    if tag == "blockquote" and ("twitter-tweet" in classes or "twitter-video" in classes):
+        return _from_blockquote(el, context, "blockquote.twitter-video" if "twitter-video" in classes else "blockquote.twitter-tweet")
+    if "twitter-tweet-rendered" in classes:
+        for sub in el.iter("iframe"):
+            tweet_id = sub.get("data-tweet-id") or _iframe_id(sub)
+            if tweet_id:
+                return _embed(el, context, "div.twitter-tweet-rendered", tweet_id)
+        return None
+    if tag == "iframe":
+        tweet_id = _iframe_id(el)
+        return _embed(el, context, "iframe", tweet_id) if tweet_id else None
+    if tag == "amp-twitter":
+        tweet_id = el.get("data-tweetid") or el.get("data-tweet-id")
+        return _embed(el, context, "amp-twitter", tweet_id) if tweet_id and tweet_id.isdigit() else None
+    tweet_id = el.get("data-tweet-id") or el.get("data-tweetid")
+    if tweet_id and tweet_id.strip().isdigit():
+        handle = None
+        for a in el.iter("a"):
+            ref = parse_url(a.get("href"))
+            if ref and ref.post_id == tweet_id.strip():
+                handle = ref.handle
+        return _embed(el, context, f"{tag}[data-tweet-id]", tweet_id.strip(), handle)
+    for name, value in el.attrib.items():
+        if name.startswith("data-"):
+            ref = parse_url(value) if len(value) < 300 and value.lstrip().lower().startswith(("http", "//")) else None
+            if ref:
+                return _embed(el, context, f"{tag}[{name}]", ref.post_id, ref.handle)
+    return None
+
+
+def _iframe_id(el) -> str | None:
+    for attr in ("src", "data-src"):
+        src = el.get(attr) or ""
+        if "twitter.com/embed/" in src:
+            m = _IFRAME_ID.search(src)
+            if m:
+                return m.group(1)
+    return None
+
+
+def _embed(el, context, markup, tweet_id, handle=None) -> Embed:
+    return Embed(
+        platform=NAME, markup=markup, detector="twitter.html", post_id=tweet_id,
+        url=canonical_url(tweet_id, handle), handle=handle, context=context,
+        position=el.sourceline or 0, raw=_raw(el),
+    )
+
+
+def _own(bq, tag: str) -> list:
+    """Descendants of a blockquote up to the first tweet blockquote nested in it.
+
+    A nested tweet means the embed code was never closed, so everything after it belongs elsewhere.
+    """
+    out = []
+    for el in bq.iter():
+        if el is not bq and el.tag == "blockquote" and "twitter-tweet" in (el.get("class") or "").split():
+            break
+        if el.tag == tag:
+            out.append(el)
+    return out
+
+
+def _nested_tweets(bq) -> list:
+    return [el for el in bq.iter("blockquote") if el is not bq and "twitter-tweet" in (el.get("class") or "").split()]
+
+
+def _from_blockquote(bq, context: str, markup: str) -> Embed:
+    paragraphs = _own(bq, "p")
+    status_link = None
+    links = []
+    for a in _own(bq, "a"):
+        href = (a.get("href") or "").strip()
+        links.append(href)
+        if parse_url(href):
+            # The footer's date link comes last; links in the text may name other tweets.
+            if status_link is None or a.getparent() is bq or not _inside(a, paragraphs):
+                status_link = a
+    ref = parse_url(status_link.get("href")) if status_link is not None else None
+    text = _clean(" ".join(p.text_content() for p in paragraphs)) if paragraphs else None
+    footer = _footer_text(bq, paragraphs, status_link)
+    m = _FOOTER.search(footer) if footer else None
+    handle = m.group("handle") if m else (ref.handle if ref else None)
+    author = _clean(m.group("name")) if m else None
+    date_text = _clean(status_link.text_content()) if status_link is not None else None
+    if not paragraphs:
+        # Truncated or minimal embeds: whatever text precedes the footer (or a nested tweet) is the tweet.
+        body = bq.text_content()
+        for nested in _nested_tweets(bq):
+            # An unclosed blockquote swallows what follows it: keep only what precedes the next tweet.
+            body = body.split(nested.text_content(), 1)[0]
+        body = body.replace("\xa0", " ")
+        foot = _FOOTER.search(body)
+        text = _clean(body[: foot.start() if foot else len(body)])
+        if text and date_text and text.endswith(date_text):
+            text = _clean(text[: -len(date_text)])
+    elif text and handle:
+        # A <p> left unclosed by the embed code swallows the footer too.
+        foot = _FOOTER.search(text, max(0, len(text) - 300))
+        if foot and foot.group("handle").lower() == handle.lower():
+            text = _clean(text[: foot.start()])
+    all_text = " ".join(filter(None, [text] + links))
+    lang = next((p.get("lang") for p in paragraphs if p.get("lang")), None)
+    post_id = ref.post_id if ref else None
+    return Embed(
+        platform=NAME, markup=markup, detector="twitter.html", post_id=post_id,
+        url=canonical_url(post_id, handle) if post_id else None, handle=handle, author_name=author,
+        date=_parse_date(date_text), date_text=date_text, text=text, lang=lang,
+        pic_links=pic_links(all_text),
+        links=tuple(dict.fromkeys(h for h in links if TCO_LINK.match(h))),
+        context=context, position=bq.sourceline or 0, raw=_raw(bq),
+    )
+
+
+def _inside(el, containers) -> bool:
+    parent = el.getparent()
+    while parent is not None:
+        if any(parent is c for c in containers):
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def _footer_text(bq, paragraphs, status_link) -> str:
+    """The blockquote's text outside its paragraphs and the date link: '— Name (@handle)'."""
+    parts = [bq.text or ""]
+    nested = _nested_tweets(bq)
+    for child in bq:
+        if any(n is child or _inside(n, [child]) for n in nested):
+            break
+        if not isinstance(child.tag, str) or child.tag == "p" or child is status_link:
+            parts.append(child.tail or "")
+            continue
+        if any(p is child or _inside(p, [child]) for p in paragraphs):
+            parts.append(child.tail or "")
+            continue
+        parts.append(child.text_content() if child is not status_link else "")
+        parts.append(child.tail or "")
+    return "".join(parts).replace("\xa0", " ")
+
+
+def _parse_date(date_text: str | None) -> str | None:
+    if not date_text:
+        return None
+    from archiver.dates import parse_embed_date
+
+    return parse_embed_date(date_text)
+
+
+__all__ = ["HINTS", "XPATH", "from_element", "PIC_LINK"]

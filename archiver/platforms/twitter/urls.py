@@ -1,0 +1,41 @@
+"""Twitter/X URL shapes: status URLs, pic links, t.co links, canonical form."""
+from __future__ import annotations
+
+import re
+
+from archiver.platforms import PostRef
+
+NAME = "twitter"
+_HOSTS = r"(?:(?:www\.|mobile\.|m\.)?(?:twitter|x)\.com)"
+# /HANDLE/status/ID, /HANDLE/statuses/ID, /#!/HANDLE/status/ID, /i/web/status/ID, /i/status/ID
+STATUS_URL = re.compile(
+    r"(?:https?:)?//" + _HOSTS + r"/(?:#!/)?(?:(?P<handle>[A-Za-z0-9_]{1,15})|i/web|i)/status(?:es)?/(?P<id>\d{1,20})",
+    re.IGNORECASE,
+)
+PIC_LINK = re.compile(r"\bpic\.(?:twitter|x)\.com/[A-Za-z0-9]{4,16}", re.IGNORECASE)
+TCO_LINK = re.compile(r"https?://t\.co/[A-Za-z0-9]{4,16}", re.IGNORECASE)
+_NOT_HANDLES = {"i", "intent", "share", "home", "search", "hashtag", "settings", "explore"}
+
+
+def canonical_url(post_id: str, handle: str | None = None) -> str:
+    """The twitter.com URL of a status."""
+    return f"https://twitter.com/{handle or 'i/web'}/status/{post_id}"
+
+
+def parse_url(url: str | None) -> PostRef | None:
+    """The status a twitter.com / x.com URL names (query and ?ref_src ignored)."""
+    if not url:
+        return None
+    m = STATUS_URL.search(url.strip())
+    if not m:
+        return None
+    handle = m.group("handle")
+    if handle and handle.lower() in _NOT_HANDLES:
+        handle = None
+    post_id = m.group("id")
+    return PostRef(NAME, post_id, canonical_url(post_id, handle), handle)
+
+
+def pic_links(text: str) -> tuple[str, ...]:
+    """Every pic.twitter.com / pic.x.com link in the text, without scheme, in order, once each."""
+    return tuple(dict.fromkeys(m.group(0) for m in PIC_LINK.finditer(text)))
