@@ -5,6 +5,7 @@ import json
 import re
 from dataclasses import fields, replace
 from functools import lru_cache
+from typing import NamedTuple
 
 import lxml.html
 from lxml import etree
@@ -30,10 +31,10 @@ def _platforms():
     return [(m, etree.XPath(m.XPATH), tuple(h.lower() for h in m.HINTS)) for m in mods]
 
 
-def detect(article: Article, root=None) -> list[Embed]:
+def detect(article: Article, page: ParsedPage | None = None) -> list[Embed]:
     """Every embed an article shows, in document order, each post once per article."""
     if article.kind == "html":
-        return detect_html(article.text, root)
+        return detect_html(article.text, page)
     return detect_text(article.text)
 
 
@@ -46,12 +47,28 @@ def detect_text(text: str) -> list[Embed]:
     return sorted(found, key=lambda e: e.position)
 
 
-def parse_html(text: str):
-    """Parse a page with lxml; None for an empty document."""
+class ParsedPage(NamedTuple):
+    """A parsed page; ``complete`` is False when the parser gave up part of it."""
+
+    root: object
+    complete: bool
+
+
+def parse_html(text: str) -> ParsedPage | None:
+    """Parse a page with lxml; None for an empty document.
+
+    libxml2 drops everything below 256 levels of nesting; such a page is marked incomplete so that
+    detection falls back to parsing windows around each embed signature.
+    """
+    parser = lxml.html.HTMLParser()
     try:
-        return lxml.html.document_fromstring(text)
+        root = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError):
         return None
+    return ParsedPage(root, not any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log))
+
+
+_WINDOW = 64 * 1024
 
 
 def present_platforms(text: str) -> list:
@@ -60,18 +77,38 @@ def present_platforms(text: str) -> list:
     return [p for p in _platforms() if any(h in lowered for h in p[2])]
 
 
-def detect_html(text: str, root=None) -> list[Embed]:
+def detect_html(text: str, page: ParsedPage | None = None) -> list[Embed]:
     """Embeds in an HTML page: the DOM, then markup kept in textareas, attributes and script JSON."""
     platforms = present_platforms(text)
     if not platforms:
         return []
-    if root is None:
-        root = parse_html(text)
-        if root is None:
-            return []
+    page = page or parse_html(text)
+    if page is None:
+        return []
     found: list[Embed] = []
-    _scan(root, "dom", platforms, found, depth=0)
+    _scan(page.root, "dom", platforms, found, depth=0)
+    if not page.complete:
+        _scan_windows(text, platforms, found)
     return _dedupe(found)
+
+
+def _scan_windows(text: str, platforms, found: list) -> None:
+    """Parse a window of source around every signature hint: for pages nested past the parser's limit."""
+    lowered = text.lower()
+    starts = set()
+    for _, _, hints in platforms:
+        for hint in hints:
+            i = lowered.find(hint)
+            while i != -1:
+                tag_start = lowered.rfind("<", max(0, i - 2000), i)
+                if tag_start != -1:
+                    starts.add(tag_start)
+                i = lowered.find(hint, i + len(hint))
+    for start in sorted(starts):
+        sub = _parse_fragment(text[start:start + _WINDOW])
+        if sub is not None:
+            line = text.count("\n", 0, start) + 1
+            _scan(sub, "dom", platforms, found, depth=0, position=line)
 
 
 def _scan(root, context: str, platforms, found: list, depth: int, position: int | None = None) -> None:

@@ -25,14 +25,14 @@ class Outcome:
 
 def analyse(article: Article) -> tuple[Article, list[Embed]]:
     """Metadata and embeds of an article, parsing its HTML once."""
-    root = None
+    page = None
     if article.kind == "html":
         # Metadata needs the tree anyway, but a page with no platform hint skips detection work.
-        root = parse_html(article.text)
-        article = with_metadata(article, root)
+        page = parse_html(article.text)
+        article = with_metadata(article, page.root if page else None)
         if not present_platforms(article.text):
             return article, []
-    return article, detect(article, root)
+    return article, detect(article, page)
 
 
 def process_source(source: str, *, db=None, client=None, policy=None, stdin=None,
