@@ -58,7 +58,7 @@ def _read_file(path: str, max_bytes: int) -> Article:
         if p.is_dir():
             raise SourceError(path, "is a folder with no readable files")
         if size > max_bytes:
-            raise SourceError(path, f"file is {size / 1e6:.0f} MB, over the {max_bytes // (1024 * 1024)} MB cap",
+            raise SourceError(path, f"file is {size / (1024 * 1024):.0f} MB, over the {max_bytes // (1024 * 1024)} MB cap",
                               hint="raise it with --max-bytes")
         with p.open("rb") as fh:
             body = fh.read(max_bytes + 1)

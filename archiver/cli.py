@@ -29,6 +29,22 @@ def max_bytes_option(fn):
                         help="Largest article (file, stdin or URL body) read, in bytes.")(fn)
 
 
+def config_option(fn):
+    """--config PATH: archiver.toml (default: beside the database)."""
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="ARCHIVER_CONFIG",
+                        help="Settings file (default: archiver.toml beside the database).")(fn)
+
+
+def _settings(config_path, db_path):
+    from archiver.config import default_config_path, load_settings
+
+    try:
+        return load_settings(config_path or default_config_path(db_path), db=db_path,
+                             required=config_path is not None)
+    except ArchiverError as exc:
+        _fail(exc)
+
+
 def _fail(exc: ArchiverError):
     message = str(exc)
     if exc.hint:
@@ -63,6 +79,12 @@ class _Progress:
             self.bar.__exit__(None, None, None)
 
 
+def _report(outcome, progress=None) -> None:
+    """One line on stderr naming the source that failed and why."""
+    line = f"error: {outcome.error}" + (f" (hint: {outcome.hint})" if outcome.hint else "")
+    click.echo(("\n" if progress is not None and progress.bar else "") + line, err=True)
+
+
 @click.group()
 @click.version_option(__version__, prog_name="archiver")
 def cli():
@@ -72,27 +94,31 @@ def cli():
 @cli.command()
 @click.argument("sources", nargs=-1, required=True)
 @db_option
+@config_option
 @silent_option
 @max_bytes_option
-def archive(sources, db_path, silent, max_bytes):
+def archive(sources, db_path, config_path, silent, max_bytes):
     """Detect the posts embedded in SOURCES and store them in the archive.
 
     SOURCES are files, folders (read recursively), - for stdin, or http(s) URLs.
     """
     from archiver.articles import expand_sources
+    from archiver.http import build_client
     from archiver.pipeline import process_source
 
+    settings = _settings(config_path, db_path)
     db = _open(db_path)
+    client = build_client(settings.http)
     todo = list(expand_sources(sources))
     progress = _Progress(len(todo), silent, "archiving")
     totals = dict(articles=0, new_versions=0, embeds=0, posts_added=0, failed=0)
     try:
         for source in todo:
-            outcome = process_source(source, db=db, max_bytes=max_bytes)
+            outcome = process_source(source, db=db, client=client, policy=settings.http, max_bytes=max_bytes)
             progress.step()
             if outcome.error:
                 totals["failed"] += 1
-                click.echo(f"\nerror: {outcome.error}" if progress.bar else f"error: {outcome.error}", err=True)
+                _report(outcome, progress)
                 continue
             saved = outcome.saved
             totals["articles"] += 1
@@ -105,6 +131,7 @@ def archive(sources, db_path, silent, max_bytes):
             }, ensure_ascii=False))
     finally:
         progress.close()
+        client.close()
         db.close()
     if not silent:
         click.echo(
@@ -117,18 +144,20 @@ def archive(sources, db_path, silent, max_bytes):
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True)
+@config_option
 @max_bytes_option
-def detect(sources, max_bytes):
+def detect(sources, config_path, max_bytes):
     """Print one JSON object per embed found in SOURCES (no database)."""
     from archiver.articles import expand_sources
     from archiver.pipeline import process_source
 
+    settings = _settings(config_path, DEFAULT_DB)
     failed = 0
     for source in expand_sources(sources):
-        outcome = process_source(source, max_bytes=max_bytes)
+        outcome = process_source(source, policy=settings.http, max_bytes=max_bytes)
         if outcome.error:
             failed += 1
-            click.echo(f"error: {outcome.error}", err=True)
+            _report(outcome)
             continue
         for embed in outcome.embeds:
             click.echo(json.dumps({"source": source, **embed.to_dict()}, ensure_ascii=False))

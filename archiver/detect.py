@@ -1,50 +1,85 @@
-"""detect(article) -> list[Embed]: every platform's signatures over a page or a text."""
+"""detect(article) -> list[Embed]: every platform's signatures over a page or a text.
+
+Speed matters (detection runs on every page a newsroom publishes), so an HTML page is handled in three
+steps: one multi-pattern scan of its bytes tells which signature hints occur at all (none: no parse);
+each platform signature whose hints occur runs its XPath on the parsed tree; markup hidden in textareas,
+attributes and script JSON is parsed only where its escaped form occurs.
+"""
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from typing import NamedTuple
 
+import ahocorasick_rs
 import lxml.html
 from lxml import etree
 
 from archiver.models import Article, Embed
 from archiver.platforms import load_platforms
 
-DETECTOR_VERSION = "1"
+DETECTOR_VERSION = "2"
 
-# Embed markup hidden from the DOM: HTML-escaped in a <textarea> or an attribute, or a JSON string in a script.
-_NESTED_MARKERS = ("<blockquote", "<iframe", "<amp-", "<div")
-_JSON_STRING = re.compile(r'"((?:[^"\\]|\\.){20,})"', re.S)
-_JS_HEX = re.compile(r"\\x([0-9a-fA-F]{2})")
-_ATTR_XPATH = etree.XPath("//*[@*[contains(., '<blockquote') or contains(., '<iframe')]]")
-_TEXTAREA_XPATH = etree.XPath("//textarea")
-_SCRIPT_XPATH = etree.XPath("//script")
 _MAX_NESTED_DEPTH = 2
+_WINDOW = 64 * 1024
+_MAX_HITS = 2000  # positions kept per page: enough to find every placeholder, bounded for hostile pages
+# Escaped embed markup: in a <textarea> or an attribute (HTML-escaped), or in script JSON (backslash-escaped).
+_NESTED = {
+    "textarea": ("<textarea",),
+    "attr": ("&lt;blockquote", "&lt;iframe", "&#60;blockquote", "&#x3c;blockquote"),
+    "script": ('<blockquote class=\\"', "<blockquote class=\\'", "\\u003cblockquote", "\\x3cblockquote",
+               "<iframe src=\\\"", "\\u003ciframe", '\\"https:\\/\\/', "data-embedded-url=\\\""),
+}
+_NESTED_MARKERS = ("<blockquote", "<iframe", "<amp-", "<div")
+_JS_HEX = re.compile(r"\\x([0-9a-fA-F]{2})")
+_ATTR_NAME_BEFORE = re.compile(rb"""\s(data-[a-z0-9_.:-]{1,60})\s*=\s*["']?[^"'<>]*\Z""")
+_TEXTAREA_XPATH = etree.XPath("//textarea")
+_ATTR_XPATH = etree.XPath("//*[@*[contains(., '<blockquote') or contains(., '<iframe')]]")
+_SCRIPT_XPATH = etree.XPath("//script")
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One embed signature of a platform: an XPath that runs only when one of its hints occurs."""
+
+    platform: object  # the platform module
+    hints: tuple[str, ...]
+    xpath: etree.XPath
+
+
+class _Registry:
+    """Every platform's signatures and one automaton over all their hints."""
+
+    def __init__(self):
+        self.platforms = load_platforms()
+        self.signatures: list[Signature] = []
+        self.url_markers: dict[str, list] = {}
+        for mod in self.platforms:
+            for hints, xpath in getattr(mod, "SIGNATURES", None) or [(mod.HINTS, mod.XPATH)]:
+                self.signatures.append(Signature(mod, tuple(h.lower() for h in hints), etree.XPath(xpath)))
+            for marker in getattr(mod, "URL_MARKERS", ()):
+                self.url_markers.setdefault(marker.lower(), []).append(mod)
+        self.hint_set = frozenset(h for s in self.signatures for h in s.hints) | frozenset(self.url_markers)
+        patterns = set(self.hint_set)
+        patterns |= {p for group in _NESTED.values() for p in group}
+        self.patterns = sorted(patterns)
+        self.matcher = ahocorasick_rs.BytesAhoCorasick([p.encode("utf-8") for p in self.patterns])
+
+    def scan(self, data: bytes) -> dict[str, list[int]]:
+        """Each pattern that occurs in already-lowercased bytes, with its first positions."""
+        hits: dict[str, list[int]] = {}
+        for index, start, _ in self.matcher.find_matches_as_indexes(data, overlapping=True):
+            positions = hits.setdefault(self.patterns[index], [])
+            if len(positions) < _MAX_HITS:
+                positions.append(start)
+        return hits
 
 
 @lru_cache(maxsize=1)
-def _platforms():
-    mods = load_platforms()
-    return [(m, etree.XPath(m.XPATH), tuple(h.lower() for h in m.HINTS)) for m in mods]
-
-
-def detect(article: Article, page: ParsedPage | None = None) -> list[Embed]:
-    """Every embed an article shows, in document order, each post once per article."""
-    if article.kind == "html":
-        return detect_html(article.text, page)
-    return detect_text(article.text)
-
-
-def detect_text(text: str) -> list[Embed]:
-    """Posts flattened into plain text (only Twitter has a known flattened form)."""
-    found = []
-    for mod, _, _ in _platforms():
-        if hasattr(mod, "detect_text"):
-            found.extend(mod.detect_text(text))
-    return sorted(found, key=lambda e: e.position)
+def _registry() -> _Registry:
+    return _Registry()
 
 
 class ParsedPage(NamedTuple):
@@ -68,97 +103,190 @@ def parse_html(text: str) -> ParsedPage | None:
     return ParsedPage(root, not any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log))
 
 
-_WINDOW = 64 * 1024
+def _lowered(text: str) -> bytes:
+    # Hints are ASCII: lowering UTF-8 bytes is exact for them and much cheaper than str.lower().
+    return text.encode("utf-8", "surrogatepass").lower()
 
 
 def present_platforms(text: str) -> list:
-    """The platforms whose hints occur in the text: the others cannot have an embed here."""
-    lowered = text.lower()
-    return [p for p in _platforms() if any(h in lowered for h in p[2])]
+    """The platform modules with at least one signature hint in the text."""
+    hits = _registry().scan(_lowered(text))
+    return list(dict.fromkeys(s.platform for s in _registry().signatures if any(h in hits for h in s.hints)))
+
+
+def detect(article: Article, page: ParsedPage | None = None) -> list[Embed]:
+    """Every embed an article shows, in document order, each post once per article."""
+    if article.kind == "html":
+        return detect_html(article.text, page)
+    return detect_text(article.text)
+
+
+def detect_text(text: str) -> list[Embed]:
+    """Posts flattened into plain text (only Twitter has a known flattened form)."""
+    found = []
+    for mod in _registry().platforms:
+        if hasattr(mod, "detect_text"):
+            found.extend(mod.detect_text(text))
+    return sorted(found, key=lambda e: e.position)
 
 
 def detect_html(text: str, page: ParsedPage | None = None) -> list[Embed]:
     """Embeds in an HTML page: the DOM, then markup kept in textareas, attributes and script JSON."""
-    platforms = present_platforms(text)
-    if not platforms:
+    low = _lowered(text)
+    hits = _registry().scan(low)
+    signatures = [s for s in _registry().signatures if any(h in hits for h in s.hints)]
+    placeholders = _placeholder_xpath(low, hits)
+    if not signatures and placeholders is None:
         return []
     page = page or parse_html(text)
     if page is None:
         return []
     found: list[Embed] = []
-    _scan(page.root, "dom", platforms, found, depth=0)
+    _scan(page.root, "dom", signatures, placeholders, hits, found, depth=0)
     if not page.complete:
-        _scan_windows(text, platforms, found)
+        _scan_windows(text, low, hits, found)
     return _dedupe(found)
 
 
-def _scan_windows(text: str, platforms, found: list) -> None:
-    """Parse a window of source around every signature hint: for pages nested past the parser's limit."""
-    lowered = text.lower()
-    starts = set()
-    for _, _, hints in platforms:
-        for hint in hints:
-            i = lowered.find(hint)
-            while i != -1:
-                tag_start = lowered.rfind("<", max(0, i - 2000), i)
-                if tag_start != -1:
-                    starts.add(tag_start)
-                i = lowered.find(hint, i + len(hint))
-    for start in sorted(starts):
-        sub = _parse_fragment(text[start:start + _WINDOW])
-        if sub is not None:
-            line = text.count("\n", 0, start) + 1
-            _scan(sub, "dom", platforms, found, depth=0, position=line)
+def _placeholder_xpath(low: bytes, hits: dict) -> tuple | None:
+    """Lazy placeholders: data-* attributes whose value is a post URL, found from the URL's position."""
+    registry = _registry()
+    names, mods = set(), []
+    for marker, marker_mods in registry.url_markers.items():
+        for pos in hits.get(marker, ()):
+            m = _ATTR_NAME_BEFORE.search(low, max(0, pos - 400), pos)
+            if m:
+                names.add(m.group(1).decode("ascii"))
+                mods.extend(marker_mods)
+    if not names:
+        return None
+    return _xpath_for_attributes(tuple(sorted(names))), tuple(dict.fromkeys(mods))
 
 
-def _scan(root, context: str, platforms, found: list, depth: int, position: int | None = None) -> None:
-    for mod, xpath, _ in platforms:
+@lru_cache(maxsize=256)
+def _xpath_for_attributes(names: tuple[str, ...]) -> etree.XPath:
+    return etree.XPath("//*[not(self::a)][" + " or ".join(f"@{n}" for n in names) + "]")
+
+
+def _scan(root, context: str, signatures, placeholders, hits, found: list, depth: int,
+          position: int | None = None) -> None:
+    seen = set()
+    for sig in signatures:
+        for el in sig.xpath(root):
+            _offer(sig.platform, el, context, position, found, seen)
+    if placeholders is not None:
+        xpath, mods = placeholders
         for el in xpath(root):
-            embed = mod.from_element(el, context)
-            if embed is not None:
-                found.append(replace(embed, position=position) if position is not None else embed)
+            for mod in mods:
+                _offer(mod, el, context, position, found, seen)
     if depth >= _MAX_NESTED_DEPTH:
         return
-    for ctx, host, fragment in _nested_fragments(root):
-        sub_platforms = [p for p in platforms if any(h in fragment.lower() for h in p[2])]
-        if not sub_platforms:
+    for ctx, host, fragment in _nested_fragments(root, hits):
+        low = _lowered(fragment)
+        sub_hits = _registry().scan(low)
+        sub_sigs = [s for s in _registry().signatures if any(h in sub_hits for h in s.hints)]
+        sub_placeholders = _placeholder_xpath(low, sub_hits)
+        if not sub_sigs and sub_placeholders is None:
             continue
         sub = _parse_fragment(fragment)
         if sub is not None:
             pos = position if position is not None else (host.sourceline or 0)
-            _scan(sub, ctx if context == "dom" else context, sub_platforms, found, depth + 1, pos)
+            _scan(sub, ctx if context == "dom" else context, sub_sigs, sub_placeholders, sub_hits, found,
+                  depth + 1, pos)
 
 
-def _nested_fragments(root):
+def _offer(mod, el, context, position, found: list, seen: set) -> None:
+    key = (mod.NAME, el)
+    if key in seen:
+        return
+    seen.add(key)
+    embed = mod.from_element(el, context)
+    if embed is not None:
+        found.append(replace(embed, position=position) if position is not None else embed)
+
+
+def _nested_fragments(root, hits: dict):
     """(context, host element, html) for embed markup that is not part of the DOM itself."""
-    for ta in _TEXTAREA_XPATH(root):
-        text = ta.text or ""
-        if "<" in text and any(m in text for m in _NESTED_MARKERS):
-            yield "textarea", ta, text
-    for el in _ATTR_XPATH(root):
-        for name, value in el.attrib.items():
-            if "<blockquote" in value or "<iframe" in value:
-                yield f"attr:{name}", el, value
-    for script in _SCRIPT_XPATH(root):
-        text = script.text or ""
-        if len(text) < 40 or ("blockquote" not in text and "iframe" not in text and "data-" not in text):
-            continue
-        for s in _json_strings(text):
-            yield "script-json", script, s
+    if any(p in hits for p in _NESTED["textarea"]):
+        for ta in _TEXTAREA_XPATH(root):
+            text = ta.text or ""
+            if "<" in text and any(m in text for m in _NESTED_MARKERS):
+                yield "textarea", ta, text
+    if any(p in hits for p in _NESTED["attr"]):
+        for el in _ATTR_XPATH(root):
+            for name, value in el.attrib.items():
+                if "<blockquote" in value or "<iframe" in value:
+                    yield f"attr:{name}", el, value
+    if any(p in hits for p in _NESTED["script"]):
+        registry = _registry()
+        for script in _SCRIPT_XPATH(root):
+            text = script.text or ""
+            if len(text) < 40 or "\\" not in text:
+                continue
+            data = text.encode("utf-8", "surrogatepass")
+            script_hits = registry.scan(data.lower())
+            if not any(p in script_hits for p in _NESTED["script"]):
+                continue
+            starts = sorted({p for hint, ps in script_hits.items() if hint in registry.hint_set for p in ps})
+            for s in _json_strings(data, starts):
+                yield "script-json", script, s
 
 
-def _json_strings(script: str):
-    """Decoded JSON/JS string literals of a script that hold HTML markup."""
-    for m in _JSON_STRING.finditer(script):
-        raw = m.group(1)
-        if "<" not in raw and "\\u003c" not in raw.lower() and "\\x3c" not in raw.lower():
-            continue
+def _json_strings(data: bytes, positions: list[int]):
+    """Decoded JSON/JS string literals of a script around the given byte positions, each once."""
+    end = -1
+    for pos in positions:
+        if pos < end:
+            continue  # inside the string already decoded
+        start = pos
+        while True:
+            start = data.rfind(b'"', 0, start)
+            if start == -1 or not _escaped(data, start):
+                break
+        end = pos
+        while True:
+            end = data.find(b'"', end)
+            if end == -1 or not _escaped(data, end):
+                break
+            end += 1
+        if start == -1 or end == -1:
+            return
+        raw = data[start + 1:end].decode("utf-8", "replace")
         try:
             value = json.loads('"' + _JS_HEX.sub(lambda h: "\\u00" + h.group(1), raw) + '"')
         except ValueError:
             continue
         if any(marker in value for marker in _NESTED_MARKERS):
             yield value
+
+
+def _escaped(data: bytes, i: int) -> bool:
+    """Whether the character at i is escaped by an odd run of backslashes."""
+    n = 0
+    while i - n - 1 >= 0 and data[i - n - 1] == 0x5C:
+        n += 1
+    return n % 2 == 1
+
+
+def _scan_windows(text: str, low: bytes, hits: dict, found: list) -> None:
+    """Parse a window of source around every signature hint: for pages nested past the parser's limit."""
+    data = text.encode("utf-8", "surrogatepass")
+    registry = _registry()
+    starts = set()
+    for pattern, positions in hits.items():
+        for pos in positions:
+            tag_start = low.rfind(b"<", max(0, pos - 2000), pos)
+            if tag_start != -1:
+                starts.add(tag_start)
+    for start in sorted(starts):
+        window = data[start:start + _WINDOW].decode("utf-8", "replace")
+        sub_low = _lowered(window)
+        sub_hits = registry.scan(sub_low)
+        sigs = [s for s in registry.signatures if any(h in sub_hits for h in s.hints)]
+        sub = _parse_fragment(window)
+        if sub is not None:
+            line = data.count(b"\n", 0, start) + 1
+            _scan(sub, "dom", sigs, _placeholder_xpath(sub_low, sub_hits), sub_hits, found, depth=0, position=line)
 
 
 def _parse_fragment(html: str):

@@ -8,22 +8,19 @@ from lxml import etree
 from archiver.models import Embed
 from archiver.platforms.twitter.urls import NAME, PIC_LINK, TCO_LINK, canonical_url, parse_url, pic_links
 
-HINTS = ("twitter-tweet", "twitter-video", "amp-twitter", "platform.twitter.com/embed", "data-tweet", "/status")
-
-
-def _has_class(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
-
-XPATH = " | ".join((
-    f"//blockquote[{_has_class('twitter-tweet')} or {_has_class('twitter-video')}]",
-    f"//*[{_has_class('twitter-tweet-rendered')}]",
-    "//iframe[contains(@src, 'platform.twitter.com/embed/') or contains(@data-src, 'platform.twitter.com/embed/')]",
-    "//amp-twitter",
-    "//*[not(self::a)][@data-tweet-id or @data-tweetid]",
-    # Lazy or consent-gated placeholders that keep the status URL in a data-* attribute.
-    "//*[not(self::a) and not(self::blockquote)][@*[starts-with(name(), 'data-') and contains(., '/status')]]",
-))
+# (hints, XPath): the XPath runs only on pages where one of its hints occurs; from_element does the
+# exact checks, so the XPaths stay cheap (element names and attribute tests, no string functions).
+SIGNATURES = (
+    (("twitter-tweet", "twitter-video"), "//blockquote[@class]"),
+    (("twitter-tweet-rendered",), "//*[contains(@class, 'twitter-tweet-rendered')]"),
+    (("platform.twitter.com/embed",), "//iframe"),
+    (("amp-twitter",), "//amp-twitter"),
+    (("data-tweetid", "data-tweet-id"), "//*[not(self::a)][@data-tweet-id or @data-tweetid]"),
+)
+# Lazy or consent-gated placeholders keep the status URL in some data-* attribute: detect.py finds
+# which attribute from where these occur in the page.
+URL_MARKERS = ("/status/", "/statuses/")
+HINTS = tuple(h for hints, _ in SIGNATURES for h in hints)
 
 _FOOTER = re.compile(r"[\u2014\u2013-]+\s*(?P<name>.*?)\s*\(\s*@(?P<handle>[A-Za-z0-9_]{1,15})\s*\)", re.S)
 _IFRAME_ID = re.compile(r"[?&]id=(\d{1,20})")
@@ -46,6 +43,8 @@ def _raw(el) -> str:
 def from_element(el, context: str) -> Embed | None:
     """Read one candidate element into an Embed, or None when it is not a tweet embed."""
     tag = el.tag if isinstance(el.tag, str) else ""
+    if tag == "a":
+        return None
     classes = (el.get("class") or "").split()
     if tag == "blockquote" and ("twitter-tweet" in classes or "twitter-video" in classes):
         return _from_blockquote(el, context, "blockquote.twitter-video" if "twitter-video" in classes else "blockquote.twitter-tweet")
@@ -69,6 +68,8 @@ def from_element(el, context: str) -> Embed | None:
             if ref and ref.post_id == tweet_id.strip():
                 handle = ref.handle
         return _embed(el, context, f"{tag}[data-tweet-id]", tweet_id.strip(), handle)
+    if tag == "blockquote":
+        return None
     for name, value in el.attrib.items():
         if name.startswith("data-"):
             ref = parse_url(value) if len(value) < 300 and value.lstrip().lower().startswith(("http", "//")) else None
@@ -195,4 +196,4 @@ def _parse_date(date_text: str | None) -> str | None:
     return parse_embed_date(date_text)
 
 
-__all__ = ["HINTS", "XPATH", "from_element", "PIC_LINK"]
+__all__ = ["SIGNATURES", "URL_MARKERS", "HINTS", "from_element", "PIC_LINK"]

@@ -1,0 +1,67 @@
+"""Detection throughput against a bare lxml parse of the same pages, measured in the same run.
+
+    python bench/detect.py [--mb 300]
+
+Prints MB/s for both and the ratio (goal: detection <= 1.5x the bare parse; pages with no embed far less).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import lxml.html
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from archiver.detect import detect_html  # noqa: E402
+from tests.corpus_score import CORPUS, corpus_available, manifest, read_article  # noqa: E402
+
+
+def load_pages():
+    pages = []
+    for entry in manifest():
+        if entry["kind"] == "html":
+            pages.append((read_article(entry).text, bool(entry["embeds"])))
+    return pages
+
+
+def timed(fn, texts, rounds):
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for text in texts:
+            fn(text)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mb", type=float, default=300.0, help="total size of page text analysed per pass")
+    ap.add_argument("--rounds", type=int, default=3, help="passes; the best one counts")
+    args = ap.parse_args()
+    if not corpus_available():
+        print(f"skipped: the corpus is not at {CORPUS}", file=sys.stderr)
+        return 0
+    pages = load_pages()
+    one_pass = sum(len(t.encode("utf-8")) for t, _ in pages)
+    repeat = max(1, int(args.mb * 1e6 / one_pass))
+    groups = {
+        "all pages": [t for t, _ in pages] * repeat,
+        "pages with embeds": [t for t, e in pages if e] * repeat,
+        "pages without embeds": [t for t, e in pages if not e] * repeat,
+    }
+    print(f"{len(pages)} corpus pages, {one_pass / 1e6:.1f} MB, repeated {repeat}x; best of {args.rounds}")
+    for name, texts in groups.items():
+        size = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+        base = timed(lxml.html.document_fromstring, texts, args.rounds)
+        det = timed(detect_html, texts, args.rounds)
+        print(f"{name:22s} {size:8.1f} MB  bare parse {size / base:7.1f} MB/s  detect {size / det:7.1f} MB/s  "
+              f"ratio detect/parse = {det / base:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
