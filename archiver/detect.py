@@ -95,7 +95,9 @@ def parse_html(text: str) -> ParsedPage | None:
     libxml2 drops everything below 256 levels of nesting; such a page is marked incomplete so that
     detection falls back to parsing windows around each embed signature.
     """
-    parser = lxml.html.HTMLParser()
+    # huge_tree lifts libxml2's 10 MB buffer limit (our own byte caps bound the input instead);
+    # the nesting limit stays, and the windowed fallback covers it.
+    parser = lxml.html.HTMLParser(huge_tree=True)
     try:
         root = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError):

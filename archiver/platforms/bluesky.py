@@ -1,0 +1,177 @@
+"""Bluesky: embedded posts in HTML (the embed.bsky.app blockquote and iframe) and post URLs.
+
+Signatures:
+
+- ``<blockquote class="bluesky-embed" data-bluesky-uri="at://DID/app.bsky.feed.post/RKEY"
+  data-bluesky-cid="CID">``, the embed code of bsky.app: a ``<p>`` with the text, then
+  ``&mdash; Name (<a href=".../profile/DID">@handle</a>) <a href=".../profile/DID/post/RKEY">date</a>``;
+- ``<iframe src="https://embed.bsky.app/embed/DID/app.bsky.feed.post/RKEY">`` (what embed.js renders),
+  whatever attribute holds the URL.
+
+Not embeds: links to profiles or posts in prose, follow buttons.
+
+``post_id`` is the AT URI ``at://AUTHORITY/app.bsky.feed.post/RKEY`` with the authority as the page gives
+it (a DID in embed codes; a handle when only a bsky.app URL with a handle is known); ``url`` is
+``https://bsky.app/profile/AUTHORITY/post/RKEY``.
+"""
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from archiver.dates import parse_embed_date
+from archiver.models import Embed
+from archiver.platforms import PostRef
+
+NAME = "bluesky"
+
+
+
+def _has_class(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+# (hints, XPath): detect.py runs an XPath only on pages where one of its hints occurs.
+SIGNATURES = (
+    (("bluesky-embed", "data-bluesky-uri"), f"//blockquote[{_has_class('bluesky-embed')} or @data-bluesky-uri]"),
+    (("embed.bsky.app", "data-bluesky-uri"), "//iframe[@data-bluesky-uri or @*[contains(., 'embed.bsky.app/embed/')]]"),
+)
+HINTS = tuple(dict.fromkeys(h for hints, _ in SIGNATURES for h in hints))
+XPATH = " | ".join(xpath for _, xpath in SIGNATURES)
+
+_ACTOR = r"(?P<actor>did:[a-z]+:[A-Za-z0-9._:%-]{1,200}|[A-Za-z0-9][A-Za-z0-9.-]{0,252}\.[A-Za-z]{2,63})"
+_RKEY = r"(?P<rkey>[A-Za-z0-9._~:-]{1,512})"
+_WEB_URL = re.compile(
+    r"^(?:https?:)?//(?:www\.|staging\.)?bsky\.app/profile/" + _ACTOR + r"/post/" + _RKEY + r"(?=[/?#]|$)",
+    re.IGNORECASE,
+)
+_AT_URI = re.compile(r"^at://" + _ACTOR + r"/app\.bsky\.feed\.post/" + _RKEY + r"(?=[/?#]|$)")
+_EMBED_URL = re.compile(
+    r"(?:https?:)?//embed\.bsky\.app/embed/" + _ACTOR + r"/app\.bsky\.feed\.post/" + _RKEY + r"(?=[/?#&\"']|$)",
+)
+_HANDLE_IN_TEXT = re.compile(r"\(\s*@([A-Za-z0-9][A-Za-z0-9.-]{0,252})\s*\)")
+_WS = re.compile(r"\s+")
+_RAW_CAP = 4000
+
+
+def _ref(actor: str, rkey: str) -> PostRef:
+    handle = None if actor.lower().startswith("did:") else actor.lower()
+    return PostRef(NAME, f"at://{actor}/app.bsky.feed.post/{rkey}",
+                   f"https://bsky.app/profile/{actor}/post/{rkey}", handle)
+
+
+def parse_url(url: str | None) -> PostRef | None:
+    """The post a bsky.app URL, an AT URI or an embed.bsky.app URL names; None for profiles and feeds."""
+    if not url:
+        return None
+    url = url.strip()
+    for regex in (_WEB_URL, _AT_URI, _EMBED_URL):
+        m = regex.match(url)
+        if m:
+            return _ref(m.group("actor"), m.group("rkey"))
+    return None
+
+
+def from_element(el, context: str) -> Embed | None:
+    """Read one candidate element into an Embed, or None when it does not show one post."""
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag == "blockquote":
+        return _from_blockquote(el, context)
+    if tag == "iframe":
+        ref = parse_url(el.get("data-bluesky-uri"))
+        name = "data-bluesky-uri"
+        if ref is None:
+            for name, value in el.attrib.items():
+                m = _EMBED_URL.search(value) if "bsky" in value else None
+                if m:
+                    ref = _ref(m.group("actor"), m.group("rkey"))
+                    break
+        if ref is None:
+            return None
+        return Embed(
+            platform=NAME, markup="iframe" if name == "src" else f"iframe[{name}]", detector=f"{NAME}.html",
+            post_id=ref.post_id, url=ref.url, handle=ref.handle, context=context,
+            position=el.sourceline or 0, raw=_raw(el),
+        )
+    return None
+
+
+def _from_blockquote(bq, context: str) -> Embed | None:
+    ref = parse_url(bq.get("data-bluesky-uri"))
+    links = [a for a in bq.iter("a") if a.get("href")]
+    post_links = [(a, parse_url(a.get("href"))) for a in links]
+    post_links = [(a, r) for a, r in post_links if r]
+    if ref is None and post_links:
+        ref = post_links[-1][1]  # the footer's date link comes last
+    if ref is None:
+        return None
+    paragraphs = [p for p in bq.iter("p")]
+    text = _clean(" ".join(_text(p) for p in paragraphs)) if paragraphs else None
+    footer = _clean("".join(_footer_parts(bq))) or ""
+    m = _HANDLE_IN_TEXT.search(footer)
+    handle = m.group(1).lower() if m else ref.handle
+    author = None
+    if m:
+        author = _clean(footer[: m.start()].lstrip("\u2014\u2013- "))
+    date_link = next((a for a, r in reversed(post_links) if not _inside(a, paragraphs)), None)
+    date_text = _clean(date_link.text_content()) if date_link is not None else None
+    return Embed(
+        platform=NAME, markup="blockquote.bluesky-embed", detector=f"{NAME}.html",
+        post_id=ref.post_id, url=ref.url, handle=handle, author_name=author,
+        date=parse_embed_date(date_text) if date_text else None, date_text=date_text, text=text,
+        lang=next((p.get("lang") for p in paragraphs if p.get("lang")), None),
+        links=tuple(dict.fromkeys(a.get("href") for a in links if _inside(a, paragraphs))),
+        context=context, position=bq.sourceline or 0, raw=_raw(bq),
+    )
+
+
+def _footer_parts(bq):
+    """Text of the blockquote outside its paragraphs: '— Name (@handle) date'."""
+    yield bq.text or ""
+    for child in bq:
+        if isinstance(child.tag, str) and child.tag != "p":
+            yield child.text_content()
+        yield child.tail or ""
+
+
+def _inside(el, containers) -> bool:
+    parent = el.getparent()
+    while parent is not None:
+        if any(parent is c for c in containers):
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def _text(el) -> str:
+    """Text content with <br> as a line break (text_content() glues the lines together)."""
+    parts = []
+
+    def walk(node):
+        if node.tag == "br":
+            parts.append("\n")
+        elif isinstance(node.tag, str) and node.text:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(el)
+    return "".join(parts)
+
+
+def _clean(text: str | None) -> str | None:
+    text = _WS.sub(" ", (text or "").replace("\xa0", " ")).strip()
+    return text or None
+
+
+def _raw(el) -> str:
+    try:
+        return etree.tostring(el, encoding="unicode", with_tail=False)[:_RAW_CAP]
+    except (ValueError, TypeError):
+        return ""
+
+
+__all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url"]

@@ -1,0 +1,140 @@
+"""Mastodon (and compatible servers): embedded posts in HTML and post URLs.
+
+Signatures:
+
+- ``<iframe src="https://INSTANCE/@USER/ID/embed" class="mastodon-embed">``, the embed code of Mastodon
+  up to 4.2 (the class is optional: the ``/@USER/ID/embed`` path is the signature);
+- ``<blockquote class="mastodon-embed" data-embed-url="https://INSTANCE/@USER/ID/embed">``, the embed
+  code of Mastodon 4.3+, which links to ``https://INSTANCE/@USER/ID``.
+
+Not embeds: links to posts or profiles, follow buttons, ``rel="me"`` links.
+
+``post_id`` is ``INSTANCE/ID`` (host lowercased, without ``www.``): a status id is only unique on the
+server that issued it, and the embed always names the author's own server. ``url`` is
+``https://INSTANCE/@USER/ID``; ``handle`` is ``USER@INSTANCE``.
+
+``parse_url`` recognises the Mastodon URL shapes on any host (``/@USER/ID``, ``/users/USER/statuses/ID``,
+``/web/@USER/ID``, ``/web/statuses/ID``), so it can claim a look-alike URL of another service; hosts of
+the other known platforms are excluded.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from archiver.models import Embed
+from archiver.platforms import PostRef
+
+NAME = "mastodon"
+
+
+
+def _has_class(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+# (hints, XPath): detect.py runs an XPath only on pages where one of its hints occurs. An iframe's src
+# ends in "/embed" followed by the attribute's closing quote, on any server's name.
+SIGNATURES = (
+    (("mastodon-embed", "/embed\"", "/embed'", "/embed\\\""),
+     f"//iframe[{_has_class('mastodon-embed')} or @*[contains(., '/@') and contains(., '/embed')]]"),
+    (("mastodon-embed", "data-embed-url"), f"//blockquote[{_has_class('mastodon-embed')} or @data-embed-url]"),
+)
+HINTS = tuple(dict.fromkeys(h for hints, _ in SIGNATURES for h in hints))
+XPATH = " | ".join(xpath for _, xpath in SIGNATURES)
+
+_PATH = re.compile(
+    r"^/(?:web/)?(?:@(?P<user>[A-Za-z0-9_.-]{1,64})(?:@(?P<remote>[A-Za-z0-9.-]+))?/(?P<id>\d{1,20})"
+    r"|users/(?P<user2>[A-Za-z0-9_.-]{1,64})/statuses/(?P<id2>\d{1,20})"
+    r"|web/statuses/(?P<id3>\d{1,20}))"
+    r"(?P<embed>/embed)?/?$"
+)
+# Hosts whose URLs look like Mastodon's but are not.
+_OTHER_HOSTS = re.compile(
+    r"(?:^|\.)(?:tiktok\.com|threads\.net|threads\.com|instagram\.com|medium\.com|youtube\.com|twitter\.com|"
+    r"x\.com|bsky\.app|facebook\.com|substack\.com|vimeo\.com|dailymotion\.com|soundcloud\.com)$",
+    re.IGNORECASE,
+)
+_RAW_CAP = 4000
+
+
+def _parse(url: str | None) -> tuple[PostRef, bool] | None:
+    if not url:
+        return None
+    url = url.strip().replace("&amp;", "&")
+    if url.startswith("//"):
+        url = "https:" + url
+    if not url.lower().startswith(("http:", "https:")):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    if host.startswith("www."):
+        host = host[4:]
+    if not host or "." not in host or _OTHER_HOSTS.search(host):
+        return None
+    m = _PATH.match(parts.path)
+    if not m:
+        return None
+    user = m.group("user") or m.group("user2")
+    status_id = m.group("id") or m.group("id2") or m.group("id3")
+    remote = m.group("remote")
+    if remote:
+        # /@user@other.server/ID is this server's copy of a remote post.
+        handle = f"{user}@{remote}"
+        url_path = f"/@{user}@{remote}/{status_id}"
+    elif user:
+        handle = f"{user}@{host}"
+        url_path = f"/@{user}/{status_id}"
+    else:
+        handle = None
+        url_path = f"/web/statuses/{status_id}"
+    ref = PostRef(NAME, f"{host}/{status_id}", f"https://{host}{url_path}", handle)
+    return ref, bool(m.group("embed"))
+
+
+def parse_url(url: str | None) -> PostRef | None:
+    """The post a Mastodon status URL names (embed URLs included); None for profiles and timelines."""
+    parsed = _parse(url)
+    return parsed[0] if parsed else None
+
+
+def from_element(el, context: str) -> Embed | None:
+    """Read one candidate element into an Embed, or None when it does not show one post."""
+    tag = el.tag if isinstance(el.tag, str) else ""
+    classes = (el.get("class") or "").split()
+    if tag == "iframe":
+        for name, value in el.attrib.items():
+            parsed = _parse(value) if "/embed" in value else None
+            if parsed and parsed[1]:
+                return _embed(el, context, "iframe.mastodon-embed" if "mastodon-embed" in classes else "iframe",
+                              parsed[0])
+        return None
+    if tag == "blockquote":
+        parsed = _parse(el.get("data-embed-url"))
+        ref = parsed[0] if parsed else None
+        if ref is None and "mastodon-embed" in classes:
+            ref = next((r for r in (parse_url(a.get("href")) for a in el.iter("a")) if r), None)
+        return _embed(el, context, "blockquote.mastodon-embed", ref) if ref else None
+    return None
+
+
+def _embed(el, context: str, markup: str, ref: PostRef) -> Embed:
+    return Embed(
+        platform=NAME, markup=markup, detector=f"{NAME}.html", post_id=ref.post_id, url=ref.url,
+        handle=ref.handle, context=context, position=el.sourceline or 0, raw=_raw(el),
+    )
+
+
+def _raw(el) -> str:
+    try:
+        return etree.tostring(el, encoding="unicode", with_tail=False)[:_RAW_CAP]
+    except (ValueError, TypeError):
+        return ""
+
+
+__all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url"]

@@ -1,0 +1,138 @@
+"""TikTok: embedded videos in HTML (blockquote, iframe, AMP) and video URLs.
+
+Signatures:
+
+- ``<blockquote class="tiktok-embed" cite="https://www.tiktok.com/@USER/video/ID" data-video-id="ID">``,
+  the embed code of tiktok.com (its ``<section>`` holds the author link and the caption);
+- ``<iframe src="https://www.tiktok.com/embed/v2/ID">`` (what embed.js renders), ``/embed/ID`` and the
+  player ``https://www.tiktok.com/player/v1/ID``, whatever attribute holds the URL;
+- ``<amp-tiktok data-src="ID or URL">``.
+
+Not embeds: profile links and follow buttons (``tiktok.com/@USER``), share links (``vm.tiktok.com/...``).
+
+``post_id`` is the numeric video id; ``url`` is ``https://www.tiktok.com/@USER/video/ID`` when the author
+is known, else the embed URL ``https://www.tiktok.com/embed/v2/ID``.
+"""
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from archiver.models import Embed
+from archiver.platforms import PostRef
+
+NAME = "tiktok"
+
+
+
+def _has_class(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+# (hints, XPath): detect.py runs an XPath only on pages where one of its hints occurs.
+SIGNATURES = (
+    (("tiktok-embed",), f"//blockquote[{_has_class('tiktok-embed')}]"),
+    (("tiktok.com/embed", "tiktok.com/player", "tiktok.com\\/embed", "tiktok.com\\/player"),
+     "//iframe[@*[contains(., 'tiktok.com/embed') or contains(., 'tiktok.com/player/')]]"),
+    (("amp-tiktok",), "//amp-tiktok"),
+)
+HINTS = tuple(dict.fromkeys(h for hints, _ in SIGNATURES for h in hints))
+XPATH = " | ".join(xpath for _, xpath in SIGNATURES)
+
+_HOST = r"(?:https?:)?(?://)?(?:(?:www|m|vt|us)\.)?tiktok\.com"
+_VIDEO_URL = re.compile(
+    _HOST + r"/(?:@(?P<handle>[A-Za-z0-9._]{1,40})/(?:video|photo)/|embed/(?:v\d/)?|player/v\d/|v/|share/video/)"
+    r"(?P<id>\d{6,25})(?=[/?#&.\"']|$)",
+    re.IGNORECASE,
+)
+_ID = re.compile(r"^\d{6,25}$")
+_WS = re.compile(r"\s+")
+_RAW_CAP = 4000
+
+
+def canonical_url(video_id: str, handle: str | None = None) -> str:
+    """The tiktok.com URL of a video (its embed URL when the author is unknown)."""
+    if handle:
+        return f"https://www.tiktok.com/@{handle}/video/{video_id}"
+    return f"https://www.tiktok.com/embed/v2/{video_id}"
+
+
+def parse_url(url: str | None) -> PostRef | None:
+    """The video a tiktok.com URL names; None for profiles, tags, music pages and vm.tiktok.com short links."""
+    if not url:
+        return None
+    m = _VIDEO_URL.match(url.strip())
+    if not m:
+        return None
+    handle = m.group("handle")
+    return PostRef(NAME, m.group("id"), canonical_url(m.group("id"), handle), handle)
+
+
+def from_element(el, context: str) -> Embed | None:
+    """Read one candidate element into an Embed, or None when it does not show one video."""
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag == "blockquote":
+        return _from_blockquote(el, context)
+    if tag == "iframe":
+        for name, value in el.attrib.items():
+            if "tiktok.com" not in value:
+                continue
+            for m in _VIDEO_URL.finditer(value.replace("\\/", "/")):
+                if "/embed" in m.group(0) or "/player/" in m.group(0):
+                    return _embed(el, context, "iframe" if name == "src" else f"iframe[{name}]", m.group("id"))
+        return None
+    if tag == "amp-tiktok":
+        src = (el.get("data-src") or "").strip()
+        if _ID.match(src):
+            return _embed(el, context, "amp-tiktok", src)
+        ref = parse_url(src)
+        return _embed(el, context, "amp-tiktok", ref.post_id, ref.handle) if ref else None
+    return None
+
+
+def _from_blockquote(bq, context: str) -> Embed | None:
+    ref = parse_url(bq.get("cite"))
+    video_id = (bq.get("data-video-id") or "").strip()
+    if not _ID.match(video_id):
+        video_id = ref.post_id if ref else ""
+    links = [a for a in bq.iter("a") if a.get("href")]
+    if not video_id:
+        ref = next((r for r in (parse_url(a.get("href")) for a in links) if r), None)
+        video_id = ref.post_id if ref else ""
+    if not video_id:
+        return None  # a creator (profile) embed, or a blockquote that names no video
+    handle = ref.handle if ref else None
+    if handle is None:
+        for a in links:
+            m = re.match(_HOST + r"/@([A-Za-z0-9._]{1,40})(?:[/?#]|$)", a.get("href").strip(), re.IGNORECASE)
+            if m:
+                handle = m.group(1)
+                break
+    section = bq.find(".//section")
+    text = _WS.sub(" ", (section if section is not None else bq).text_content()).strip() or None
+    if text and handle and text.startswith("@" + handle):
+        text = text[len(handle) + 1:].strip() or None
+    return Embed(
+        platform=NAME, markup="blockquote.tiktok-embed", detector=f"{NAME}.html", post_id=video_id,
+        url=canonical_url(video_id, handle), handle=handle, text=text, context=context,
+        position=bq.sourceline or 0, raw=_raw(bq),
+    )
+
+
+def _embed(el, context: str, markup: str, video_id: str, handle: str | None = None) -> Embed:
+    return Embed(
+        platform=NAME, markup=markup, detector=f"{NAME}.html", post_id=video_id,
+        url=canonical_url(video_id, handle), handle=handle, context=context, position=el.sourceline or 0,
+        raw=_raw(el),
+    )
+
+
+def _raw(el) -> str:
+    try:
+        return etree.tostring(el, encoding="unicode", with_tail=False)[:_RAW_CAP]
+    except (ValueError, TypeError):
+        return ""
+
+
+__all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url", "canonical_url"]
