@@ -97,24 +97,30 @@ def cli():
 @config_option
 @silent_option
 @max_bytes_option
-def archive(sources, db_path, config_path, silent, max_bytes):
-    """Detect the posts embedded in SOURCES and store them in the archive.
+@click.option("--no-fetch", is_flag=True, help="Only detect and store; do not fetch snapshots.")
+def archive(sources, db_path, config_path, silent, max_bytes, no_fetch):
+    """Detect the posts embedded in SOURCES, store them, and fetch their snapshots.
 
     SOURCES are files, folders (read recursively), - for stdin, or http(s) URLs.
     """
     from archiver.articles import expand_sources
+    from archiver.config import article_policy
     from archiver.http import build_client
     from archiver.pipeline import process_source
+
+    from archiver.warc import WarcWriter, warc_dir
 
     settings = _settings(config_path, db_path)
     db = _open(db_path)
     client = build_client(settings.http)
+    warc = WarcWriter(warc_dir(db_path)) if any(s.lower().startswith(("http://", "https://")) for s in sources) else None
     todo = list(expand_sources(sources))
     progress = _Progress(len(todo), silent, "archiving")
     totals = dict(articles=0, new_versions=0, embeds=0, posts_added=0, failed=0)
     try:
         for source in todo:
-            outcome = process_source(source, db=db, client=client, policy=settings.http, max_bytes=max_bytes)
+            outcome = process_source(source, db=db, client=client, policy=article_policy(settings),
+                                     max_bytes=max_bytes, warc=warc)
             progress.step()
             if outcome.error:
                 totals["failed"] += 1
@@ -133,12 +139,97 @@ def archive(sources, db_path, config_path, silent, max_bytes):
         progress.close()
         client.close()
         db.close()
+        if warc is not None:
+            warc.close()
     if not silent:
         click.echo(
             f"{len(todo)} source(s): {totals['articles']} article(s) read, {totals['new_versions']} new version(s), "
             f"{totals['embeds']} embed(s) stored, {totals['posts_added']} new post(s), {totals['failed']} failed "
             f"-> {db_path}", err=True)
+    if not no_fetch:
+        _fetch(db_path, settings, silent=silent, quiet_stdout=True)
     if totals["failed"]:
+        sys.exit(1)
+
+
+def _fetch(db_path, settings, *, limit=None, post_ids=None, silent=False, quiet_stdout=False):
+    """Run one fetch pass and report it: JSON lines per post on stdout, a summary on stderr."""
+    from archiver.fetcher import run_fetch
+
+    db = _open(db_path)
+    progress = {"bar": None}
+
+    def on_result(result):
+        if not quiet_stdout:
+            click.echo(json.dumps({
+                "post_id": result.post_id, "status": result.status, "reason": result.reason,
+                "next_fetch_at": result.next_fetch_at,
+                "snapshots": sum(1 for s in result.sources if s.exchange is not None),
+                "media": sum(1 for m in result.media if m.sha256),
+                "resolved": getattr(result.resolution, "post_id", None),
+            }, ensure_ascii=False))
+
+    try:
+        summary = run_fetch(db, settings, db_path, limit=limit, post_ids=post_ids, on_result=on_result)
+    except ArchiverError as exc:
+        _fail(exc)
+    finally:
+        db.close()
+    if silent:
+        return summary
+    if not summary.posts:
+        click.echo("fetch: no post is due", err=True)
+        return summary
+    states = ", ".join(f"{n} {status}" for status, n in sorted(summary.by_status.items()))
+    click.echo(f"fetch: {summary.posts} post(s): {states}; {summary.attempts} request(s), "
+               f"{summary.snapshots} response(s) kept, {summary.media} media file(s)", err=True)
+    if summary.next_attempts:
+        soonest = min(t for _, t, _ in summary.next_attempts)
+        if summary.unreachable:
+            why = "no answer from " + ", ".join(summary.unreachable)
+        else:
+            why = "; ".join(sorted({r[:120] for _, _, r in summary.next_attempts})[:3])
+        click.echo(f"fetch: {len(summary.next_attempts)} post(s) still pending ({why}); "
+                   f"next attempt at {soonest} (run `archiver fetch` or the daemon)", err=True)
+    return summary
+
+
+@cli.command()
+@db_option
+@config_option
+@silent_option
+@click.option("--limit", type=click.IntRange(1), help="At most this many posts.")
+@click.option("--post", "post_ids", type=int, multiple=True, help="Fetch this post (posts.id) now; repeatable.")
+def fetch(db_path, config_path, silent, limit, post_ids):
+    """Fetch snapshots of the posts that are due (or of --post IDs)."""
+    from pathlib import Path
+
+    if not Path(db_path).exists():
+        raise click.ClickException(f"{db_path}: no such archive (hint: run `archiver archive SOURCE` first)")
+    settings = _settings(config_path, db_path)
+    _fetch(db_path, settings, limit=limit, post_ids=list(post_ids) or None, silent=silent)
+
+
+@cli.command()
+@db_option
+def verify(db_path):
+    """Re-hash every stored body, media file and WARC record; exit 1 on any mismatch or missing file."""
+    from pathlib import Path
+
+    from archiver.verify import verify_archive
+
+    if not Path(db_path).exists():
+        raise click.ClickException(f"{db_path}: no such archive")
+    db = _open(db_path)
+    try:
+        report = verify_archive(db, db_path)
+    finally:
+        db.close()
+    for problem in report.problems:
+        click.echo(f"MISMATCH {problem}")
+    click.echo(f"verified {report.bodies} bodies, {report.media} media files, {report.warc_files} WARC files: "
+               f"{len(report.problems)} problem(s)", err=True)
+    if report.problems:
         sys.exit(1)
 
 
@@ -149,12 +240,13 @@ def archive(sources, db_path, config_path, silent, max_bytes):
 def detect(sources, config_path, max_bytes):
     """Print one JSON object per embed found in SOURCES (no database)."""
     from archiver.articles import expand_sources
+    from archiver.config import article_policy
     from archiver.pipeline import process_source
 
     settings = _settings(config_path, DEFAULT_DB)
     failed = 0
     for source in expand_sources(sources):
-        outcome = process_source(source, policy=settings.http, max_bytes=max_bytes)
+        outcome = process_source(source, policy=article_policy(settings), max_bytes=max_bytes)
         if outcome.error:
             failed += 1
             _report(outcome)

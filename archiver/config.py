@@ -25,6 +25,17 @@ class Endpoints:
     tiktok_oembed: str = "https://www.tiktok.com"
     bluesky_oembed: str = "https://embed.bsky.app"
     youtube_oembed: str = "https://www.youtube.com"
+    twimg_photos: str = "https://pbs.twimg.com"
+    twimg_video: str = "https://video.twimg.com"
+    mastodon_oembed: str = ""  # empty: each post's own instance
+
+    def rewrite(self, url: str) -> str:
+        """A URL on a default upstream, moved to the configured base (a mirror, or a test server)."""
+        for f in fields(self):
+            default, configured = f.default, getattr(self, f.name)
+            if default and configured != default and url.startswith(default.rstrip("/") + "/"):
+                return configured.rstrip("/") + url[len(default.rstrip("/")):]
+        return url
 
 
 @dataclass(frozen=True)
@@ -42,9 +53,16 @@ class Limits:
     fetch_batch: int = 200
 
 
+# Hosts snapshot requests may reach (each redirect hop is checked); the configured endpoints' hosts are
+# added to these. Articles come from anywhere: they are checked against `article_hosts` instead.
 DEFAULT_ALLOWED_HOSTS = (
-    "*",  # articles come from anywhere; private addresses stay refused unless allow_private
+    "cdn.syndication.twimg.com", "*.twimg.com", "publish.twitter.com", "publish.x.com", "t.co",
+    "archive.org", "web.archive.org", "www.tiktok.com", "embed.bsky.app", "www.youtube.com",
 )
+
+
+def _default_policy() -> HttpPolicy:
+    return HttpPolicy(allowed_hosts=DEFAULT_ALLOWED_HOSTS)
 
 
 @dataclass(frozen=True)
@@ -52,7 +70,8 @@ class Settings:
     """Everything configurable, with defaults that work without a file."""
 
     db: str = "archive.db"
-    http: HttpPolicy = field(default_factory=HttpPolicy)
+    http: HttpPolicy = field(default_factory=_default_policy)
+    article_hosts: tuple = ("*",)  # where article URLs may be fetched from; private addresses still refused
     endpoints: Endpoints = field(default_factory=Endpoints)
     limits: Limits = field(default_factory=Limits)
     save_page_now_keys: str | None = None  # "ACCESS:SECRET"; Save Page Now only runs when set
@@ -63,7 +82,7 @@ class Settings:
 
 
 _SECTIONS = {"http": HttpPolicy, "endpoints": Endpoints, "limits": Limits}
-_TOP = {"db", "save_page_now_keys", "schedules", "sources", "recheck_after"}
+_TOP = {"db", "save_page_now_keys", "schedules", "sources", "recheck_after", "article_hosts"}
 
 
 def default_config_path(db_path: str | os.PathLike) -> Path:
@@ -83,7 +102,23 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
     settings = _apply_env(settings, env)
     if db:
         settings = replace(settings, db=db)
-    return settings
+    return _with_endpoint_hosts(settings)
+
+
+def _with_endpoint_hosts(settings: Settings) -> Settings:
+    """Every configured endpoint's host may be reached, whatever the allowlist says."""
+    from urllib.parse import urlsplit
+
+    hosts = [urlsplit(getattr(settings.endpoints, f.name)).hostname for f in fields(Endpoints)]
+    extra = tuple(h for h in dict.fromkeys(hosts) if h and h not in settings.http.allowed_hosts)
+    if not extra:
+        return settings
+    return replace(settings, http=replace(settings.http, allowed_hosts=settings.http.allowed_hosts + extra))
+
+
+def article_policy(settings: Settings) -> HttpPolicy:
+    """The policy for fetching articles: any host in article_hosts, the same limits otherwise."""
+    return replace(settings.http, allowed_hosts=tuple(settings.article_hosts))
 
 
 def _apply_file(settings: Settings, path: Path) -> Settings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from urllib.parse import urljoin, urlsplit
@@ -99,18 +100,34 @@ def build_client(policy: HttpPolicy, transport: httpx.BaseTransport | None = Non
 
 
 def fetch(client: httpx.Client, url: str, policy: HttpPolicy, *, max_bytes: int | None = None,
-          follow_redirects: bool = True, headers: dict | None = None, clock=time) -> Exchange:
-    """GET a URL hop by hop, checking every hop, streaming the body under a size cap."""
+          follow_redirects: bool = True, headers: dict | None = None, clock=time,
+          guard=None) -> Exchange:
+    """GET a URL hop by hop, checking every hop, streaming the body under a size cap.
+
+    Every hop gets the policy's connect/read timeouts, never more than what is left of
+    ``policy.total_timeout`` (counted from when the first hop starts).  ``guard``, if given, is
+    called with each hop's URL and must return a context manager; the hop (its host check and its
+    request) runs inside it, which is where per-host limits and circuit breakers plug in.  Credentials (Authorization, Cookie) given in
+    ``headers`` are not forwarded to a redirect target on another origin.
+    """
     cap = policy.max_bytes if max_bytes is None else max_bytes
     redirects: list = []
     current = url
-    deadline = time.monotonic() + policy.total_timeout
+    deadline = None  # starts when the first hop is let through the guard: queueing is not fetching
     started_at = _utcnow()
     t0 = time.monotonic()
     seen = {url}
+    hop_headers = headers
     while True:
-        check_url(current, policy)
-        exchange = _get_once(client, current, cap, deadline, headers)
+        with guard(current) if guard is not None else nullcontext():
+            if deadline is None:
+                deadline = time.monotonic() + policy.total_timeout
+                started_at, t0 = _utcnow(), time.monotonic()
+            check_url(current, policy)
+            if time.monotonic() >= deadline:
+                raise FetchError(url, f"total timeout of {policy.total_timeout:g}s exceeded before {current}") \
+                    from TimeoutError("total timeout")
+            exchange = _get_once(client, current, cap, deadline, hop_headers, policy)
         if follow_redirects and exchange.status in (301, 302, 303, 307, 308) and "location" in exchange.headers:
             target = urljoin(current, exchange.headers["location"])
             redirects.append((exchange.status, current, target))
@@ -118,6 +135,8 @@ def fetch(client: httpx.Client, url: str, policy: HttpPolicy, *, max_bytes: int 
                 raise FetchError(url, f"redirect loop or too many redirects ({len(redirects)}) at {target}",
                                  status=exchange.status)
             seen.add(target)
+            if hop_headers and _origin(target) != _origin(current):
+                hop_headers = {k: v for k, v in hop_headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
             current = target
             continue
         exchange.url = url
@@ -127,11 +146,23 @@ def fetch(client: httpx.Client, url: str, policy: HttpPolicy, *, max_bytes: int 
         return exchange
 
 
-def _get_once(client: httpx.Client, url: str, cap: int, deadline: float, headers: dict | None) -> Exchange:
+_CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "cookie"}
+
+
+def _origin(url: str) -> tuple:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _get_once(client: httpx.Client, url: str, cap: int, deadline: float, headers: dict | None,
+              policy: HttpPolicy | None = None) -> Exchange:
     started = _utcnow()
     t0 = time.monotonic()
+    policy = policy or HttpPolicy()
+    left = max(deadline - t0, 0.001)
+    timeout = httpx.Timeout(min(policy.read_timeout, left), connect=min(policy.connect_timeout, left))
     try:
-        with client.stream("GET", url, headers=headers) as resp:
+        with client.stream("GET", url, headers=headers, timeout=timeout) as resp:
             declared = resp.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > cap:
                 raise TooLargeError(url, f"body of {int(declared)} bytes is over the {cap}-byte cap",
@@ -142,7 +173,8 @@ def _get_once(client: httpx.Client, url: str, cap: int, deadline: float, headers
                 if size > cap:
                     raise TooLargeError(url, f"body over the {cap}-byte cap", status=resp.status_code)
                 if time.monotonic() > deadline:
-                    raise FetchError(url, "total timeout exceeded while reading the body", status=resp.status_code)
+                    raise FetchError(url, "total timeout exceeded while reading the body",
+                                     status=resp.status_code) from TimeoutError("total timeout")
                 chunks.append(chunk)
             ip = _peer_ip(resp)
             return Exchange(
@@ -157,6 +189,8 @@ def _get_once(client: httpx.Client, url: str, cap: int, deadline: float, headers
         raise FetchError(url, f"timed out ({type(exc).__name__})") from exc
     except httpx.TransportError as exc:
         raise FetchError(url, f"{type(exc).__name__}: {exc or 'connection failed'}") from exc
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # DecodingError, bad URL: not transient
+        raise FetchError(url, f"{type(exc).__name__}: {exc}") from exc
 
 
 def _peer_ip(resp: httpx.Response) -> str | None:

@@ -1,7 +1,7 @@
 """source -> article -> embeds -> store: the detection half of archiving, shared by the CLI and the daemon."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
 from archiver.articles import DEFAULT_MAX_BYTES, read_source, with_metadata
@@ -36,10 +36,16 @@ def analyse(article: Article) -> tuple[Article, list[Embed]]:
 
 
 def process_source(source: str, *, db=None, client=None, policy=None, stdin=None,
-                   max_bytes: int = DEFAULT_MAX_BYTES, reader=read_source) -> Outcome:
+                   max_bytes: int = DEFAULT_MAX_BYTES, reader=read_source, warc=None) -> Outcome:
     """Read, analyse and (when a db is given) store one source; errors are caught into the outcome."""
     try:
         article = reader(source, client=client, policy=policy, stdin=stdin, max_bytes=max_bytes)
+        exchange = (article.meta or {}).get("exchange")
+        if exchange is not None and warc is not None:
+            # The article's own HTTP exchange sits in the same WARC files as its posts' evidence.
+            loc = warc.write_exchange(exchange)
+            article = replace(article, meta={**article.meta, "warc_file": loc.file, "warc_offset": loc.offset,
+                                             "content_type": exchange.content_type})
         article, embeds = analyse(article)
         saved = save_article(db, article, embeds, DETECTOR_VERSION) if db is not None else None
         return Outcome(source, article, embeds, saved)

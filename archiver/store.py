@@ -179,6 +179,44 @@ MIGRATIONS: list[str] = [
         UNIQUE (post_id, url, sha256)
     );
     """,
+    """
+    ALTER TABLE posts ADD COLUMN merged_into_id INTEGER REFERENCES posts(id);
+    ALTER TABLE posts ADD COLUMN status_reason TEXT;
+    ALTER TABLE posts ADD COLUMN checks INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE fetch_attempts ADD COLUMN attempt INTEGER;
+    CREATE TABLE captures (
+        id INTEGER PRIMARY KEY,
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        source TEXT NOT NULL,
+        captured_at TEXT NOT NULL,
+        original TEXT NOT NULL,
+        replay_url TEXT NOT NULL,
+        http_status INTEGER,
+        mimetype TEXT,
+        digest TEXT,
+        first_seen_at TEXT NOT NULL,
+        UNIQUE (post_id, captured_at, original)
+    );
+    CREATE TABLE resolutions (
+        id INTEGER PRIMARY KEY,
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        method TEXT NOT NULL,
+        resolved_post_id TEXT,
+        detail TEXT,
+        candidates TEXT,
+        resolved_at TEXT NOT NULL
+    );
+    CREATE INDEX fetch_attempts_post ON fetch_attempts (post_id);
+    CREATE INDEX snapshots_post_source ON snapshots (post_id, source, id);
+    CREATE INDEX media_post ON media (post_id);
+    CREATE INDEX captures_post ON captures (post_id);
+    CREATE INDEX resolutions_post ON resolutions (post_id);
+    CREATE INDEX embeds_post ON embeds (post_id);
+    CREATE INDEX embeds_article ON embeds (article_id);
+    CREATE INDEX embeds_version ON embeds (article_version_id);
+    CREATE INDEX article_versions_article ON article_versions (article_id);
+    CREATE INDEX post_status_changes_post ON post_status_changes (post_id);
+    """,
 ]
 
 FTS = {"posts": ["text", "author_name", "handle"], "articles": ["title", "site_name"]}
@@ -460,3 +498,147 @@ def status_summary(db) -> dict:
         "fetch_attempts": one("SELECT count(*) FROM fetch_attempts"),
         "posts_due": one(f"SELECT count(*) FROM posts WHERE next_fetch_at <= '{utcnow()}'"),
     }
+
+
+# --- the fetch queue -------------------------------------------------------------------------------
+
+LEASE_SECONDS = 600  # a claimed post is invisible to other fetchers this long; a crash just delays it
+
+
+def _plus(now: str, seconds: float) -> str:
+    t = datetime.fromisoformat(now.replace("Z", "+00:00")) + timedelta(seconds=seconds)
+    return t.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def claim_due_posts(db, now: str, *, limit: int | None = None, post_ids: list[int] | None = None) -> list[dict]:
+    """Posts due for fetching (or the given ids), leased so that another fetcher does not take them too."""
+    with transaction(db):
+        if post_ids:
+            marks = ", ".join("?" * len(post_ids))
+            rows = _dicts(db.execute(f"SELECT * FROM posts WHERE id IN ({marks}) AND merged_into_id IS NULL "
+                                     "ORDER BY id", list(post_ids)))
+        else:
+            sql = ("SELECT * FROM posts WHERE next_fetch_at IS NOT NULL AND next_fetch_at <= ? "
+                   "AND merged_into_id IS NULL ORDER BY next_fetch_at, id")
+            params: list = [now]
+            if limit:
+                sql += " LIMIT ?"
+                params.append(int(limit))
+            rows = _dicts(db.execute(sql, params))
+        if rows:
+            marks = ", ".join("?" * len(rows))
+            db.execute(f"UPDATE posts SET next_fetch_at = ? WHERE id IN ({marks})",
+                       [_plus(now, LEASE_SECONDS), *[r["id"] for r in rows]])
+        for row in rows:
+            row["pic_links"] = json.loads(row["pic_links"] or "[]")
+            row["known_media"] = [r[0] for r in db.execute(
+                "SELECT url FROM media WHERE post_id = ? AND sha256 IS NOT NULL", [row["id"]])]
+    return rows
+
+
+def _dicts(cursor) -> list[dict]:
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, r)) for r in cursor.fetchall()]
+
+
+def record_post_result(db, result, now: str | None = None, db_folder: Path | None = None) -> None:
+    """Write everything one fetch of one post produced, in one transaction; snapshots are insert-only."""
+    now = now or utcnow()
+    with transaction(db):
+        post = _dicts(db.execute("SELECT * FROM posts WHERE id = ?", [result.post_id]))[0]
+        for a in result.attempts:
+            db["fetch_attempts"].insert({
+                "post_id": post["id"], "source": a.source, "url": a.url, "final_url": a.final_url,
+                "http_status": a.http_status, "outcome": a.outcome, "headers": json.dumps(a.headers or {}),
+                "bytes": a.bytes, "duration_ms": a.duration_ms, "ip": a.ip, "error": a.error,
+                "attempted_at": a.attempted_at, "attempt": a.attempt, "tool_version": __version__,
+            })
+        target_id = post["id"]
+        res = result.resolution
+        if res is not None:
+            db["resolutions"].insert({
+                "post_id": post["id"], "method": res.method, "resolved_post_id": res.post_id,
+                "detail": res.detail, "candidates": json.dumps(list(res.candidates or ())), "resolved_at": now})
+            if res.post_id and not post["platform_post_id"]:
+                target_id = _attach_id(db, post, res, now)
+        for source in result.sources:
+            _record_source(db, target_id, source, now)
+        for m in result.media:
+            if m.sha256:
+                db.execute(
+                    "INSERT OR IGNORE INTO media (post_id, snapshot_id, kind, url, sha256, path, content_type, size, "
+                    "warc_file, warc_offset, fetched_at) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [target_id, m.kind, m.url, m.sha256, m.path, m.content_type, m.size,
+                     getattr(m.warc, "file", None), getattr(m.warc, "offset", None), now])
+        _fill_from_snapshot(db, target_id, result, now)
+        fields = {"next_fetch_at": result.next_fetch_at, "fetch_failures": result.failures,
+                  "last_fetched_at": now, "status_reason": result.reason}
+        if result.status == "archived":
+            row = db.execute("SELECT archived_at, checks FROM posts WHERE id = ?", [target_id]).fetchone()
+            fields["checks"] = (row[1] or 0) + 1
+            if not row[0]:
+                fields["archived_at"] = now
+        set_post_status(db, target_id, result.status, now, reason=result.reason, **fields)
+
+
+def _attach_id(db, post: dict, res, now: str) -> int:
+    """Give an unresolved post its id, or fold it into the post that already has that id."""
+    existing = db.execute("SELECT id FROM posts WHERE platform = ? AND platform_post_id = ?",
+                          [post["platform"], res.post_id]).fetchone()
+    if existing:
+        db.execute("UPDATE embeds SET post_id = ? WHERE post_id = ?", [existing[0], post["id"]])
+        db.execute("UPDATE posts SET merged_into_id = ?, next_fetch_at = NULL, updated_at = ? WHERE id = ?",
+                   [existing[0], now, post["id"]])
+        return existing[0]
+    from archiver.platforms.twitter.urls import canonical_url
+
+    db.execute("UPDATE posts SET platform_post_id = ?, canonical_url = ?, handle = coalesce(handle, ?), "
+               "resolved_via = ?, resolved_at = ?, updated_at = ? WHERE id = ?",
+               [res.post_id, canonical_url(res.post_id, post["handle"] or res.handle), res.handle,
+                f"{res.method}: {res.detail}"[:500], now, now, post["id"]])
+    return post["id"]
+
+
+def _record_source(db, post_id: int, source, now: str) -> None:
+    for capture in source.captures or ():
+        db.execute(
+            "INSERT OR IGNORE INTO captures (post_id, source, captured_at, original, replay_url, http_status, "
+            "mimetype, digest, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [post_id, source.source, capture.timestamp, capture.original, capture.replay_url, capture.status,
+             capture.mimetype, capture.digest, now])
+    ex = source.exchange
+    if ex is None:
+        return
+    import hashlib
+
+    sha = hashlib.sha256(ex.body).hexdigest()
+    last = db.execute("SELECT sha256 FROM snapshots WHERE post_id = ? AND source = ? ORDER BY id DESC LIMIT 1",
+                      [post_id, source.source]).fetchone()
+    if last and last[0] == sha:
+        return  # the same body as last time: nothing new to keep
+    put_body(db, sha, ex.body, now)
+    db["snapshots"].insert({
+        "post_id": post_id, "source": source.source, "outcome": source.outcome, "url": source.url or ex.url,
+        "final_url": ex.final_url, "http_status": ex.status, "sha256": sha, "size": len(ex.body),
+        "text": source.text, "created_at": source.created_at,
+        "parsed": json.dumps(source.parsed, ensure_ascii=False, default=str) if source.parsed is not None else None,
+        "warc_file": getattr(source.warc, "file", None), "warc_offset": getattr(source.warc, "offset", None),
+        "warc_length": getattr(source.warc, "length", None), "fetched_at": ex.started_at or now,
+        "tool_version": __version__,
+    })
+
+
+def _fill_from_snapshot(db, post_id: int, result, now: str) -> None:
+    """What the platform itself says fills what the article did not show (text, date, author)."""
+    for source in result.sources:
+        if source.outcome != "archived" or not source.parsed:
+            continue
+        p = source.parsed
+        user = p.get("user") or {}
+        created = source.created_at
+        db.execute(
+            "UPDATE posts SET text = coalesce(text, ?), created_at = coalesce(created_at, ?), "
+            "created_date = coalesce(created_date, ?), author_name = coalesce(author_name, ?), "
+            "handle = coalesce(handle, ?), lang = coalesce(lang, ?), updated_at = ? WHERE id = ?",
+            [source.text, created, created[:10] if created else None, user.get("name") or p.get("author_name"),
+             user.get("screen_name"), p.get("lang"), now, post_id])

@@ -48,7 +48,7 @@ def test_archive_seed_then_again_adds_nothing(runner, db_path):
 
 
 def test_status_reports_counts(runner, db_path):
-    runner.invoke(cli, ["archive", "--db", str(db_path), str(SEEDS)])
+    runner.invoke(cli, ["archive", "--no-fetch", "--db", str(db_path), str(SEEDS)])
     result = runner.invoke(cli, ["status", "--db", str(db_path)])
     assert result.exit_code == 0
     assert "articles:  1 (1 version(s))" in result.output

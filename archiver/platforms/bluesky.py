@@ -23,6 +23,7 @@ from lxml import etree
 from archiver.dates import parse_embed_date
 from archiver.models import Embed
 from archiver.platforms import PostRef
+from archiver.sources import oembed_snapshot
 
 NAME = "bluesky"
 
@@ -175,3 +176,7 @@ def _raw(el) -> str:
 
 
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url"]
+
+
+# How a post is snapshotted: the platform's key-less oEmbed endpoint.
+snapshot = oembed_snapshot("bluesky-oembed", lambda ctx, url: (ctx.endpoints.bluesky_oembed.rstrip("/") + "/oembed", ()))

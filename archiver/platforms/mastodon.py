@@ -26,6 +26,7 @@ from lxml import etree
 
 from archiver.models import Embed
 from archiver.platforms import PostRef
+from archiver.sources import oembed_snapshot
 
 NAME = "mastodon"
 
@@ -138,3 +139,15 @@ def _raw(el) -> str:
 
 
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url"]
+
+
+def _oembed_endpoint(ctx, url: str):
+    """The instance's own /api/oembed (allowed for this request only), or a configured stand-in."""
+    if ctx.endpoints.mastodon_oembed:
+        return ctx.endpoints.mastodon_oembed.rstrip("/") + "/api/oembed", ()
+    host = urlsplit(url).hostname or ""
+    return f"https://{host}/api/oembed", (host,)
+
+
+# How a post is snapshotted: its instance's oEmbed endpoint, which needs no key.
+snapshot = oembed_snapshot("mastodon-oembed", _oembed_endpoint)

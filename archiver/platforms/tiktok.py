@@ -21,6 +21,7 @@ from lxml import etree
 
 from archiver.models import Embed
 from archiver.platforms import PostRef
+from archiver.sources import oembed_snapshot
 
 NAME = "tiktok"
 
@@ -136,3 +137,7 @@ def _raw(el) -> str:
 
 
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url", "canonical_url"]
+
+
+# How a post is snapshotted: the platform's key-less oEmbed endpoint.
+snapshot = oembed_snapshot("tiktok-oembed", lambda ctx, url: (ctx.endpoints.tiktok_oembed.rstrip("/") + "/oembed", ()))

@@ -31,6 +31,7 @@ from lxml import etree
 
 from archiver.models import Embed
 from archiver.platforms import PostRef
+from archiver.sources import oembed_snapshot
 
 NAME = "youtube"
 
@@ -266,3 +267,7 @@ def _raw(el) -> str:
 
 
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "URL_MARKERS", "from_element", "parse_url", "canonical_url"]
+
+
+# How a post is snapshotted: the platform's key-less oEmbed endpoint.
+snapshot = oembed_snapshot("youtube-oembed", lambda ctx, url: (ctx.endpoints.youtube_oembed.rstrip("/") + "/oembed", ()))

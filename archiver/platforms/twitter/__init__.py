@@ -11,3 +11,10 @@ def detect_text(text: str):
 
 
 __all__ = ["NAME", "HINTS", "SIGNATURES", "URL_MARKERS", "from_element", "parse_url", "canonical_url", "detect_text"]
+
+
+def snapshot(post: dict, ctx):
+    """Resolve, then fetch syndication, oEmbed, Wayback captures and media of one tweet."""
+    from archiver.platforms.twitter.sources import snapshot as _snapshot
+
+    return _snapshot(post, ctx)

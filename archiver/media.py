@@ -1,0 +1,79 @@
+"""Media files: downloaded through the one client, type-checked, kept once by SHA-256 beside the database."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from archiver.snapshots import MediaResult
+
+# (magic bytes at offset, offset, extension, kind)
+_SIGNATURES = (
+    (b"\xff\xd8\xff", 0, "jpg", "image"),
+    (b"\x89PNG\r\n\x1a\n", 0, "png", "image"),
+    (b"GIF87a", 0, "gif", "image"),
+    (b"GIF89a", 0, "gif", "image"),
+    (b"WEBP", 8, "webp", "image"),
+    (b"ftyp", 4, "mp4", "video"),
+)
+
+
+def sniff(body: bytes) -> tuple[str, str] | None:
+    """(extension, image|video) from the first bytes, or None when it is neither."""
+    for magic, offset, ext, kind in _SIGNATURES:
+        if body[offset:offset + len(magic)] == magic:
+            if ext == "webp" and body[:4] != b"RIFF":
+                continue
+            return ext, kind
+    return None
+
+
+def media_dir(db_path: str | os.PathLike) -> Path:
+    """The folder beside the database that holds media, named after it: archive.db -> archive.files/media."""
+    db_path = Path(db_path)
+    return db_path.parent / f"{db_path.stem}.files" / "media"
+
+
+def store_file(root: Path, body: bytes, ext: str) -> tuple[str, Path]:
+    """Write a body under root/ab/<sha256>.<ext> once (atomically); return (sha256, path)."""
+    sha = hashlib.sha256(body).hexdigest()
+    path = root / sha[:2] / f"{sha}.{ext}"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
+        with open(tmp, "wb") as fh:
+            fh.write(body)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    return sha, path
+
+
+def download(ctx, url: str, kind: str | None, *, source_tweet_id: str | None = None) -> MediaResult:
+    """Fetch one media URL under the media size cap and keep it if it is the image or video it claims."""
+    from archiver.errors import FetchError
+
+    result = MediaResult(url=url, kind=kind, source_tweet_id=source_tweet_id)
+    try:
+        ex = ctx.get(ctx.endpoints.rewrite(url), source="media", max_bytes=ctx.limits.media_max_bytes)
+    except FetchError as exc:
+        result.error = exc.message
+        return result
+    result.warc = ctx.location(ex)
+    result.content_type = ex.content_type
+    if ex.status != 200:
+        result.error = f"HTTP {ex.status}"
+        return result
+    sniffed = sniff(ex.body)
+    if sniffed is None:
+        result.error = f"not an image or video ({ex.content_type or 'no content type'}, {len(ex.body)} bytes)"
+        return result
+    ext, family = sniffed
+    expected = "video" if kind in ("video", "animated_gif") else "image" if kind == "photo" else family
+    if family != expected:
+        result.error = f"expected a {expected}, got {ext} data"
+        return result
+    sha, path = store_file(ctx.media_root, ex.body, ext)
+    result.sha256, result.size = sha, len(ex.body)
+    result.path = str(path.relative_to(ctx.db_folder))
+    return result

@@ -1,0 +1,103 @@
+"""Snapshot sources shared by every platform: a JSON endpoint fetch, oEmbed, the Wayback Machine."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from urllib.parse import urlencode
+
+from archiver import wayback
+from archiver.errors import FetchError
+from archiver.snapshots import SourceResult
+
+
+def jsonable(obj):
+    """A dataclass tree as plain JSON-ready data."""
+    if dataclasses.is_dataclass(obj):
+        return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: jsonable(v) for k, v in obj.items()}
+    return obj
+
+
+def fetch_source(ctx, source: str, url: str, classify, **get_kwargs) -> tuple[SourceResult, object]:
+    """GET url as `source` and classify(status, body) it; network errors become an error result."""
+    try:
+        ex = ctx.get(url, source=source, **get_kwargs)
+    except FetchError as exc:
+        return SourceResult(source, "error", url=url, error=exc.message, retry_after=exc.retry_after), None
+    parsed = classify(ex.status, ex.body)
+    result = SourceResult(source, parsed.outcome, url=url, exchange=ex, warc=ctx.location(ex),
+                          error=getattr(parsed, "error", None))
+    return result, parsed
+
+
+def oembed(ctx, source: str, endpoint: str, post_url: str, extra_hosts=(), **params) -> SourceResult:
+    """A generic oEmbed lookup: 200 JSON archived, 404 not found, 401/403 protected, else error."""
+    url = f"{endpoint}?{urlencode({'url': post_url, 'format': 'json', **params})}"
+    kwargs = {"extra_hosts": extra_hosts} if extra_hosts else {}
+    result, data = fetch_source(ctx, source, url, _classify_oembed, **kwargs)
+    if data is not None and data.outcome == "archived":
+        result.parsed = data.fields
+        result.text = data.fields.get("title")
+    return result
+
+
+@dataclasses.dataclass
+class _OEmbed:
+    outcome: str
+    fields: dict
+    error: str | None = None
+
+
+def _classify_oembed(status: int, body: bytes) -> _OEmbed:
+    if status in (404, 410):
+        return _OEmbed("not_found", {})
+    if status in (401, 403):
+        return _OEmbed("protected", {}, f"HTTP {status}")
+    if status != 200:
+        return _OEmbed("error", {}, f"HTTP {status}")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return _OEmbed("error", {}, "oEmbed body is not JSON")
+    if not isinstance(data, dict) or not (data.get("html") or data.get("title") or data.get("author_name")):
+        return _OEmbed("error", {}, "oEmbed JSON has no html, title or author")
+    keep = ("type", "title", "author_name", "author_url", "provider_name", "html", "thumbnail_url", "url",
+            "version", "width", "height")
+    return _OEmbed("archived", {k: data[k] for k in keep if k in data})
+
+
+def wayback_captures(ctx, post_url: str, url_key: str) -> list[SourceResult]:
+    """Existing Wayback captures of a post: the availability API and the CDX index."""
+    results = []
+    available, parsed = fetch_source(ctx, "wayback-available",
+                                     wayback.build_available_url(ctx.endpoints.wayback, post_url),
+                                     wayback.parse_available)
+    if parsed is not None and parsed.outcome != "error":
+        capture = getattr(parsed, "capture", None)
+        available.outcome = "captures" if capture else "none"
+        available.captures = [capture] if capture else []
+        available.parsed = jsonable(parsed)
+    results.append(available)
+    cdx, parsed = fetch_source(ctx, "wayback-cdx", wayback.build_cdx_url(ctx.endpoints.cdx, url_key, limit=200),
+                               wayback.parse_cdx)
+    if parsed is not None and parsed.outcome != "error":
+        cdx.captures = list(parsed.captures)
+        cdx.outcome = "captures" if cdx.captures else "none"
+        cdx.parsed = {"captures": len(cdx.captures)}
+    results.append(cdx)
+    return results
+
+
+def oembed_snapshot(source: str, endpoint_of):
+    """A platform's snapshot(): one key-less oEmbed lookup of the post's canonical URL."""
+    def snapshot(post: dict, ctx):
+        """(None, [oEmbed result], []) for one post."""
+        url = post.get("canonical_url")
+        if not url:
+            return None, [SourceResult(source, "error", error="no canonical URL to look up")], []
+        endpoint, extra_hosts = endpoint_of(ctx, url)
+        return None, [oembed(ctx, source, endpoint, url, extra_hosts=extra_hosts)], []
+    return snapshot
