@@ -287,6 +287,94 @@ def status(db_path, as_json):
     click.echo(f"snapshots: {summary['snapshots']}, fetch attempts: {summary['fetch_attempts']}")
 
 
+def _daemon_settings(ctx, config_path, db_path):
+    """Settings for the daemon and run-once: --db wins, else `db` in the config file (relative to it)."""
+    from pathlib import Path
+
+    from click.core import ParameterSource
+
+    db_given = ctx.get_parameter_source("db_path") not in (ParameterSource.DEFAULT, None)
+    if config_path and not db_given:
+        from archiver.config import load_settings
+
+        try:
+            settings = load_settings(config_path, required=True)
+        except ArchiverError as exc:
+            _fail(exc)
+        db = Path(settings.db)
+        db_path = str(db if db.is_absolute() else Path(config_path).resolve().parent / db)
+    return _settings(config_path, db_path), db_path
+
+
+def log_json_option(fn):
+    """--log-json: one JSON object per log line."""
+    return click.option("--log-json", is_flag=True, help="Log one JSON object per line.")(fn)
+
+
+@cli.command()
+@db_option
+@config_option
+@log_json_option
+@click.pass_context
+def daemon(ctx, db_path, config_path, log_json):
+    """Run the scheduled jobs (poll sources, fetch due posts, re-check archived ones) until stopped.
+
+    One daemon per database; SIGTERM or SIGINT finishes the write in hand and exits 0.
+    """
+    from archiver.daemon import run_daemon, setup_logging
+
+    settings, db_path = _daemon_settings(ctx, config_path, db_path)
+    setup_logging(log_json)
+    try:
+        sys.exit(run_daemon(settings, db_path))
+    except ArchiverError as exc:
+        _fail(exc)
+
+
+@cli.command("run-once")
+@db_option
+@config_option
+@log_json_option
+@click.pass_context
+def run_once_command(ctx, db_path, config_path, log_json):
+    """One pass of every job (poll, fetch, recheck), for the system's cron; JSON counts on stdout."""
+    from archiver.daemon import DaemonLock, setup_logging
+    from archiver.schedule import JobRunner, run_once
+    from archiver.store import open_db
+
+    settings, db_path = _daemon_settings(ctx, config_path, db_path)
+    setup_logging(log_json)
+    try:
+        open_db(db_path).close()
+        lock = DaemonLock(db_path)
+        lock.acquire()
+    except ArchiverError as exc:
+        _fail(exc)
+    try:
+        counts = run_once(JobRunner(settings, db_path))
+    finally:
+        lock.release()
+    click.echo(json.dumps(counts))
+    if any(v is None for v in counts.values()):
+        sys.exit(1)
+
+
+@cli.command("init-config")
+@click.argument("path", default="archiver.toml", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init_config(path, force):
+    """Write a commented example archiver.toml."""
+    from pathlib import Path
+
+    from archiver.config import example_config
+
+    target = Path(path)
+    if target.exists() and not force:
+        raise click.ClickException(f"{path} exists (hint: --force to overwrite)")
+    target.write_text(example_config(), encoding="utf-8")
+    click.echo(f"wrote {path}", err=True)
+
+
 def main():
     """Entry point of the console script."""
     cli(prog_name="archiver")

@@ -51,6 +51,8 @@ class Limits:
     media_max_bytes: int = 10 * 1024 * 1024
     body_max_bytes: int = 5 * 1024 * 1024
     fetch_batch: int = 200
+    requeue_base: float = 300.0  # seconds before a failed post is tried again; doubles per failure
+    requeue_max: float = 7 * 86400.0
 
 
 # Hosts snapshot requests may reach (each redirect hop is checked); the configured endpoints' hosts are
@@ -65,6 +67,30 @@ def _default_policy() -> HttpPolicy:
     return HttpPolicy(allowed_hosts=DEFAULT_ALLOWED_HOSTS)
 
 
+SOURCE_KINDS = ("feed", "sitemap", "urls", "folder", "auto")
+JOBS = ("poll", "fetch", "recheck")
+DEFAULT_SCHEDULES = {"poll": "*/15 * * * *", "fetch": "*/5 * * * *", "recheck": "7 * * * *"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A place the daemon watches for new articles."""
+
+    name: str
+    kind: str  # feed | sitemap | urls | folder | auto
+    location: str  # URL, or a path for folder (and for a local urls file)
+
+
+@dataclass(frozen=True)
+class Daemon:
+    """How the daemon runs its jobs."""
+
+    misfire_grace_time: int = 300  # seconds a late run may still start
+    busy_timeout_ms: int = 30_000  # how long a write waits for another writer
+    recheck_articles: bool = False  # fetch an already stored article URL again on every poll
+    stop_grace: float = 5.0  # seconds in-flight requests get to finish after SIGTERM
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, with defaults that work without a file."""
@@ -75,13 +101,14 @@ class Settings:
     endpoints: Endpoints = field(default_factory=Endpoints)
     limits: Limits = field(default_factory=Limits)
     save_page_now_keys: str | None = None  # "ACCESS:SECRET"; Save Page Now only runs when set
-    schedules: dict = field(default_factory=dict)
-    sources: tuple = ()
+    schedules: dict = field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
+    sources: tuple = ()  # Source, ...
+    daemon: Daemon = field(default_factory=Daemon)
     recheck_after: tuple = ("1h", "1d", "7d", "30d")
     path: str | None = None  # the file these came from
 
 
-_SECTIONS = {"http": HttpPolicy, "endpoints": Endpoints, "limits": Limits}
+_SECTIONS = {"http": HttpPolicy, "endpoints": Endpoints, "limits": Limits, "daemon": Daemon}
 _TOP = {"db", "save_page_now_keys", "schedules", "sources", "recheck_after", "article_hosts"}
 
 
@@ -134,12 +161,82 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
             if not isinstance(value, dict):
                 raise ConfigError(f"{path}:{_line_of(lines, key)}: [{key}] must be a table")
             changes[key] = _merge(getattr(settings, key), value, f"{path}:{{line}}: [{key}]", lines)
+        elif key == "schedules":
+            changes[key] = _schedules(value, path, lines)
+        elif key == "sources":
+            changes[key] = _sources(value, path, lines)
+        elif key == "recheck_after":
+            changes[key] = _intervals(value, f"{path}:{_line_of(lines, key)}: recheck_after")
         elif key in _TOP:
             changes[key] = tuple(value) if isinstance(value, list) else value
         else:
             raise ConfigError(f"{path}:{_line_of(lines, key)}: unknown key {key!r} "
                               f"(known: {', '.join(sorted(_TOP | set(_SECTIONS)))})")
     return replace(settings, **changes)
+
+
+def _schedules(value, path: Path, lines: list[str]) -> dict:
+    from archiver.schedule import parse_cron
+
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}:{_line_of(lines, 'schedules')}: [schedules] must be a table")
+    out = dict(DEFAULT_SCHEDULES)
+    for job, expr in value.items():
+        where = f"{path}:{_line_of(lines, job)}: [schedules] {job}"
+        if job not in JOBS:
+            raise ConfigError(f"{where}: unknown job (known: {', '.join(JOBS)})")
+        try:
+            parse_cron(expr)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{where}: bad cron expression {expr!r}: {exc}") from None
+        out[job] = expr
+    return out
+
+
+def _sources(value, path: Path, lines: list[str]) -> tuple:
+    if not isinstance(value, list):
+        raise ConfigError(f"{path}:{_line_of(lines, 'sources')}: sources must be [[sources]] tables")
+    out, names = [], set()
+    for entry in value:
+        location = entry.get("location") if isinstance(entry, dict) else None
+        line = next((str(n) for n, text in enumerate(lines, 1) if location and location in text), "?")
+        where = f"{path}:{line}: [[sources]]"
+        if not isinstance(entry, dict) or not isinstance(location, str) or not location.strip():
+            raise ConfigError(f"{where}: every source needs a location (a URL or a folder)")
+        unknown = set(entry) - {"name", "kind", "location"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r} (known: kind, location, name)")
+        kind = entry.get("kind", "auto")
+        if kind not in SOURCE_KINDS:
+            raise ConfigError(f"{where}: kind {kind!r} is not one of {', '.join(SOURCE_KINDS)}")
+        is_url = location.lower().startswith(("http://", "https://"))
+        if kind == "folder" or not is_url:
+            folder = Path(location).expanduser()
+            if not folder.is_absolute():
+                folder = path.parent / folder
+            if kind == "folder" and not folder.is_dir():
+                raise ConfigError(f"{where}: folder {location} does not exist")
+            if kind != "folder" and not folder.is_file():
+                raise ConfigError(f"{where}: {location} is neither an http(s) URL nor an existing file")
+            location = str(folder)
+        name = str(entry.get("name") or location)
+        if name in names:
+            raise ConfigError(f"{where}: two sources are named {name!r}")
+        names.add(name)
+        out.append(Source(name=name, kind=kind, location=location))
+    return tuple(out)
+
+
+def _intervals(value, where: str) -> tuple:
+    from archiver.fetcher import parse_interval
+
+    items = value if isinstance(value, list) else [value]
+    try:
+        for item in items:
+            parse_interval(item)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return tuple(str(i) for i in items)
 
 
 def _merge(obj, values: dict, where: str, lines: list[str]):
@@ -210,5 +307,65 @@ def _line_of(lines: list[str], key: str) -> str:
     return "?"
 
 
-__all__ = ["Settings", "Endpoints", "Limits", "HttpPolicy", "load_settings", "default_config_path",
+__all__ = ["Settings", "Endpoints", "Limits", "Source", "Daemon", "HttpPolicy", "load_settings", "default_config_path",
            "DEFAULT_USER_AGENT", "DEFAULT_ALLOWED_HOSTS"]
+
+
+def example_config() -> str:
+    """A commented archiver.toml with every setting at its default."""
+    policy, limits, daemon, ep = HttpPolicy(), Limits(), Daemon(), Endpoints()
+    hosts = ", ".join(f'"{h}"' for h in DEFAULT_ALLOWED_HOSTS)
+    return f'''# archiver settings. Every value shown is the default; delete what you do not change.
+# Environment variables override the file: ARCHIVER_<SECTION>_<KEY>, e.g. ARCHIVER_HTTP_CONTACT.
+
+db = "archive.db"                 # relative to this file
+recheck_after = ["1h", "1d", "7d", "30d"]   # re-check archived posts then, then every last interval
+article_hosts = ["*"]             # where article URLs may come from (private addresses are always refused)
+
+[schedules]                       # crontab lines in UTC; a sixth leading field is seconds
+poll = "{DEFAULT_SCHEDULES['poll']}"            # look for new articles in every source
+fetch = "{DEFAULT_SCHEDULES['fetch']}"           # fetch posts that are due
+recheck = "{DEFAULT_SCHEDULES['recheck']}"             # re-check archived posts that are due
+
+# Sources the daemon watches. kind: feed (RSS/Atom), sitemap (incl. news sitemaps and indexes),
+# urls (a plain list of article URLs, one per line), folder (saved pages or texts), or auto.
+# [[sources]]
+# name = "Example newsroom"
+# kind = "feed"
+# location = "https://www.example.org/rss.xml"
+#
+# [[sources]]
+# name = "Saved pages"
+# kind = "folder"
+# location = "saved/"
+
+[http]
+allowed_hosts = [{hosts}]   # snapshot hosts; the endpoints' hosts are added
+allow_private = false             # loopback, private and link-local addresses
+max_bytes = {policy.max_bytes}
+connect_timeout = {policy.connect_timeout}
+read_timeout = {policy.read_timeout}
+total_timeout = {policy.total_timeout}
+# user_agent = "{policy.user_agent}"
+# contact = "newsdesk@example.org"  # appended to the User-Agent so upstreams can reach you
+
+[limits]
+concurrency = {limits.concurrency}
+per_host_concurrency = {limits.per_host_concurrency}
+per_host_rate = {limits.per_host_rate}           # requests per second per host
+retries = {limits.retries}
+retry_wait_max = {limits.retry_wait_max}        # longer waits reschedule the post instead
+backoff_base = {limits.backoff_base}
+media_max_bytes = {limits.media_max_bytes}
+fetch_batch = {limits.fetch_batch}
+requeue_base = {limits.requeue_base}         # seconds before a failed post is tried again (doubles)
+requeue_max = {limits.requeue_max}
+
+[daemon]
+misfire_grace_time = {daemon.misfire_grace_time}
+busy_timeout_ms = {daemon.busy_timeout_ms}
+recheck_articles = false          # fetch known article URLs again on every poll
+stop_grace = {daemon.stop_grace}
+
+[endpoints]                       # point these at a mirror or a test server
+''' + "".join(f'{f.name} = "{getattr(ep, f.name)}"\n' for f in fields(Endpoints))

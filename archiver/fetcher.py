@@ -11,11 +11,10 @@ from typing import Callable
 
 from archiver.config import Settings
 from archiver.snapshots import PostResult, SourceResult
-from archiver.store import claim_due_posts, record_post_result, utcnow
+from archiver.errors import FetchError
+from archiver.store import claim_due_posts, record_post_result, release_posts, utcnow
 
 MAX_FAILURES = 8  # consecutive failed fetches before a post is marked failed (it is still retried, weekly)
-BACKOFF_BASE = 300  # seconds: 5 min, 10, 20, 40, ... capped
-BACKOFF_MAX = 7 * 86400
 DEFINITIVE = ("archived", "unavailable", "not_found", "protected")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -53,15 +52,16 @@ def next_recheck(since: str, now: str, schedule: tuple) -> str:
     return _iso(at)
 
 
-def backoff(failures: int, now: str, retry_after: float | None = None) -> str:
-    """When a post whose fetch failed `failures` times in a row is tried again."""
-    wait_s = min(BACKOFF_BASE * 2 ** max(0, failures - 1), BACKOFF_MAX)
+def backoff(failures: int, now: str, retry_after: float | None = None, base: float = 300.0,
+            cap: float = 7 * 86400.0) -> str:
+    """When a post whose fetch failed `failures` times in a row is tried again: base, 2x base, ... cap."""
+    wait_s = min(base * 2 ** max(0, failures - 1), cap)
     if retry_after:
         wait_s = max(wait_s, retry_after)
     return _iso(_dt(now) + timedelta(seconds=wait_s))
 
 
-def decide(post: dict, result: PostResult, now: str, schedule: tuple) -> None:
+def decide(post: dict, result: PostResult, now: str, schedule: tuple, limits=None) -> None:
     """Set the post's new status, reason, failure count and next fetch time from what the sources said."""
     by = {}
     for s in result.sources:
@@ -101,7 +101,8 @@ def decide(post: dict, result: PostResult, now: str, schedule: tuple) -> None:
     keep = post["status"] if post["status"] in DEFINITIVE else None
     result.status = keep or ("failed" if failures >= MAX_FAILURES else "pending")
     result.reason, result.failures = reason, failures
-    result.next_fetch_at = backoff(failures, now, retry_after)
+    base, cap = (limits.requeue_base, limits.requeue_max) if limits is not None else (300.0, 7 * 86400.0)
+    result.next_fetch_at = backoff(failures, now, retry_after, base, cap)
 
 
 @dataclass
@@ -113,6 +114,7 @@ class FetchContext:
     settings: Settings
     db_folder: Path
     media_root: Path
+    stop: threading.Event | None = None
     _locations: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -126,6 +128,9 @@ class FetchContext:
 
     def get(self, url: str, *, source: str, **kwargs):
         """One GET through the requester; its response is written to WARC before it is returned."""
+        if self.stop is not None and self.stop.is_set():
+            _local.interrupted = True
+            raise Interrupted(url, "stopping: the daemon was asked to exit")
         ex = self.requester.get(url, source=source, **kwargs)
         if self.warc is not None:
             loc = self.warc.write_exchange(ex)
@@ -142,10 +147,28 @@ class FetchContext:
 _local = threading.local()
 
 
+class Interrupted(FetchError):
+    """A request not made because the process is stopping."""
+
+
 def _collect_attempt(attempt) -> None:
     sink = getattr(_local, "attempts", None)
     if sink is not None:
         sink.append(attempt)
+
+
+def _stoppable_sleep(stop: threading.Event | None):
+    """A backoff sleep that ends, and ends the request, as soon as the process is asked to stop."""
+    if stop is None:
+        import time
+
+        return time.sleep
+
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            _local.interrupted = True
+            raise Interrupted("(backoff)", "stopping: the daemon was asked to exit")
+    return sleep
 
 
 def snapshot_post(post: dict, ctx: FetchContext) -> PostResult:
@@ -154,6 +177,7 @@ def snapshot_post(post: dict, ctx: FetchContext) -> PostResult:
 
     result = PostResult(post_id=post["id"])
     _local.attempts = result.attempts
+    _local.interrupted = False
     try:
         mod = next((m for m in load_platforms() if m.NAME == post["platform"]), None)
         snap = getattr(mod, "snapshot", None) if mod else None
@@ -165,6 +189,7 @@ def snapshot_post(post: dict, ctx: FetchContext) -> PostResult:
         result.sources.append(SourceResult("archiver", "error", error=traceback.format_exc(limit=3)[-500:]))
     finally:
         _local.attempts = None
+        result.interrupted = _local.interrupted
     return result
 
 
@@ -180,30 +205,37 @@ class FetchSummary:
     errors: list = field(default_factory=list)
     next_attempts: list = field(default_factory=list)  # (post id, next_fetch_at, reason) for posts left pending
     unreachable: list = field(default_factory=list)  # host:port that never answered during the run
+    interrupted: list = field(default_factory=list)  # post ids given back to the queue unfinished
 
 
 def run_fetch(db, settings: Settings, db_path: Path, *, limit: int | None = None, post_ids=None,
               requester=None, warc=None, now: Callable[[], str] = utcnow,
-              on_result: Callable[[PostResult], None] | None = None, stop: threading.Event | None = None
-              ) -> FetchSummary:
-    """Fetch the due posts (or post_ids) with bounded concurrency; each result is committed as it lands."""
+              on_result: Callable[[PostResult], None] | None = None, stop: threading.Event | None = None,
+              statuses: tuple | None = None) -> FetchSummary:
+    """Fetch the due posts (or post_ids) with bounded concurrency; each result is committed as it lands.
+
+    When `stop` is set, no new post is started, requests not yet made are skipped, and the posts
+    whose fetch was cut short go back to the queue unrecorded; everything finished is committed.
+    """
     from archiver.http import build_client
     from archiver.media import media_dir
     from archiver.retry import Requester
     from archiver.warc import WarcWriter, warc_dir
 
     summary = FetchSummary()
-    posts = claim_due_posts(db, now(), limit=limit or settings.limits.fetch_batch, post_ids=post_ids)
+    posts = claim_due_posts(db, now(), limit=limit or settings.limits.fetch_batch, post_ids=post_ids,
+                            statuses=statuses)
     if not posts:
         return summary
     db_path = Path(db_path)
     client = None
     if requester is None:
         client = build_client(settings.http)
-        requester = Requester(client, settings.http, settings.limits, on_attempt=_collect_attempt)
+        requester = Requester(client, settings.http, settings.limits, on_attempt=_collect_attempt,
+                              sleep=_stoppable_sleep(stop))
     own_warc = warc is None
     warc = warc or WarcWriter(warc_dir(db_path))
-    ctx = FetchContext(requester, warc, settings, db_path.resolve().parent, media_dir(db_path.resolve()))
+    ctx = FetchContext(requester, warc, settings, db_path.resolve().parent, media_dir(db_path.resolve()), stop)
     by_id = {p["id"]: p for p in posts}
     workers = max(1, settings.limits.concurrency)
     try:
@@ -218,16 +250,19 @@ def run_fetch(db, settings: Settings, db_path: Path, *, limit: int | None = None
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     result = future.result()
+                    if result.interrupted:
+                        summary.interrupted.append(result.post_id)
+                        continue
                     post = by_id[result.post_id]
                     stamp = now()
-                    decide(post, result, stamp, settings.recheck_after)
+                    decide(post, result, stamp, settings.recheck_after, settings.limits)
                     record_post_result(db, result, stamp)
                     _count(summary, result)
                     if on_result:
                         on_result(result)
-            if stop and stop.is_set() and queue:
-                # Not started: give them back to the queue now rather than after the lease.
-                _release(db, [p["id"] for p in queue], now())
+            # Interrupted or never started: back to the queue now rather than after the lease.
+            summary.interrupted += [p["id"] for p in queue]
+            release_posts(db, summary.interrupted, now())
         breaker = getattr(requester, "breaker", None)
         summary.unreachable = list(breaker.open_hosts()) if breaker is not None else []
     finally:
@@ -236,14 +271,6 @@ def run_fetch(db, settings: Settings, db_path: Path, *, limit: int | None = None
         if client is not None:
             client.close()
     return summary
-
-
-def _release(db, ids: list[int], now: str) -> None:
-    from archiver.store import transaction
-
-    with transaction(db):
-        marks = ", ".join("?" * len(ids))
-        db.execute(f"UPDATE posts SET next_fetch_at = ? WHERE id IN ({marks})", [now, *ids])
 
 
 def _count(summary: FetchSummary, result: PostResult) -> None:

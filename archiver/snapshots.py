@@ -51,3 +51,4 @@ class PostResult:
     next_fetch_at: str | None = None
     failures: int = 0
     error: str | None = None  # a bug or an unexpected error while fetching this post
+    interrupted: bool = False  # cut short by a stop request: not recorded, the post is requeued

@@ -217,6 +217,33 @@ MIGRATIONS: list[str] = [
     CREATE INDEX article_versions_article ON article_versions (article_id);
     CREATE INDEX post_status_changes_post ON post_status_changes (post_id);
     """,
+    """
+    CREATE TABLE job_runs (
+        id INTEGER PRIMARY KEY,
+        job TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL DEFAULT 'running',
+        counts TEXT,
+        error TEXT,
+        pid INTEGER,
+        host TEXT
+    );
+    CREATE INDEX job_runs_job ON job_runs (job, started_at);
+    CREATE TABLE sources (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        location TEXT NOT NULL,
+        last_polled_at TEXT,
+        last_ok_at TEXT,
+        last_error TEXT,
+        items_seen INTEGER NOT NULL DEFAULT 0,
+        articles_added INTEGER NOT NULL DEFAULT 0
+    );
+    ALTER TABLE articles ADD COLUMN source_id INTEGER REFERENCES sources(id);
+    CREATE INDEX articles_source ON articles (source_id);
+    """,
 ]
 
 FTS = {"posts": ["text", "author_name", "handle"], "articles": ["title", "site_name"]}
@@ -510,7 +537,8 @@ def _plus(now: str, seconds: float) -> str:
     return t.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def claim_due_posts(db, now: str, *, limit: int | None = None, post_ids: list[int] | None = None) -> list[dict]:
+def claim_due_posts(db, now: str, *, limit: int | None = None, post_ids: list[int] | None = None,
+                    statuses: tuple | None = None) -> list[dict]:
     """Posts due for fetching (or the given ids), leased so that another fetcher does not take them too."""
     with transaction(db):
         if post_ids:
@@ -519,8 +547,12 @@ def claim_due_posts(db, now: str, *, limit: int | None = None, post_ids: list[in
                                      "ORDER BY id", list(post_ids)))
         else:
             sql = ("SELECT * FROM posts WHERE next_fetch_at IS NOT NULL AND next_fetch_at <= ? "
-                   "AND merged_into_id IS NULL ORDER BY next_fetch_at, id")
+                   "AND merged_into_id IS NULL")
             params: list = [now]
+            if statuses:
+                sql += f" AND status IN ({', '.join('?' * len(statuses))})"
+                params += list(statuses)
+            sql += " ORDER BY next_fetch_at, id"
             if limit:
                 sql += " LIMIT ?"
                 params.append(int(limit))
@@ -642,3 +674,12 @@ def _fill_from_snapshot(db, post_id: int, result, now: str) -> None:
             "handle = coalesce(handle, ?), lang = coalesce(lang, ?), updated_at = ? WHERE id = ?",
             [source.text, created, created[:10] if created else None, user.get("name") or p.get("author_name"),
              user.get("screen_name"), p.get("lang"), now, post_id])
+
+
+def release_posts(db, ids: list[int], now: str) -> None:
+    """Give leased posts back to the queue at once (their fetch was interrupted before it finished)."""
+    if not ids:
+        return
+    with transaction(db):
+        marks = ", ".join("?" * len(ids))
+        db.execute(f"UPDATE posts SET next_fetch_at = ? WHERE id IN ({marks})", [now, *ids])

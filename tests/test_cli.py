@@ -35,10 +35,10 @@ def test_detect_seed_prints_exactly_three_tweets(runner):
 
 
 def test_archive_seed_then_again_adds_nothing(runner, db_path):
-    first = runner.invoke(cli, ["archive", "--db", str(db_path), str(SEEDS)])
+    first = runner.invoke(cli, ["archive", "--no-fetch", "--db", str(db_path), str(SEEDS)])
     assert first.exit_code == 0, first.output
     assert "1 source(s): 1 article(s) read, 1 new version(s), 3 embed(s) stored, 3 new post(s), 0 failed" in first.stderr
-    second = runner.invoke(cli, ["archive", "--db", str(db_path), str(SEEDS)])
+    second = runner.invoke(cli, ["archive", "--no-fetch", "--db", str(db_path), str(SEEDS)])
     assert "0 new version(s), 0 embed(s) stored, 0 new post(s)" in second.stderr
     db = open_db(db_path)
     assert [(r["handle"], r["created_date"], r["status"]) for r in db["posts"].rows_where(order_by="id")] == [
@@ -69,7 +69,7 @@ def test_bad_sources_are_named_and_the_rest_still_processed(runner, db_path, tmp
     binary = tmp_path / "photo.jpg"
     binary.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 10)
     missing = tmp_path / "missing.html"
-    result = runner.invoke(cli, ["archive", "--silent", "--db", str(db_path), str(missing), str(binary), str(SEEDS)])
+    result = runner.invoke(cli, ["archive", "--no-fetch", "--silent", "--db", str(db_path), str(missing), str(binary), str(SEEDS)])
     assert result.exit_code == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == [f"error: {missing}: no such file or folder",
@@ -79,7 +79,7 @@ def test_bad_sources_are_named_and_the_rest_still_processed(runner, db_path, tmp
 
 def test_stdin_source(runner, db_path):
     text = (SEEDS / "000_add2564ad87b768a.txt").read_bytes()
-    result = runner.invoke(cli, ["archive", "--db", str(db_path), "-"], input=text)
+    result = runner.invoke(cli, ["archive", "--no-fetch", "--db", str(db_path), "-"], input=text)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["embeds"] == 3
 
@@ -87,7 +87,7 @@ def test_stdin_source(runner, db_path):
 def test_a_broken_existing_database_is_not_touched(runner, tmp_path):
     db_path = tmp_path / "archive.db"
     db_path.write_bytes(b"garbage" * 1000)
-    result = runner.invoke(cli, ["archive", "--db", str(db_path), str(SEEDS)])
+    result = runner.invoke(cli, ["archive", "--no-fetch", "--db", str(db_path), str(SEEDS)])
     assert result.exit_code == 1
     assert "cannot open the archive" in result.output
     assert db_path.read_bytes() == b"garbage" * 1000
@@ -99,7 +99,7 @@ def test_article_by_url_through_the_local_server(runner, db_path, upstream, tmp_
     upstream.fault("/old", "redirect", location=upstream.url + "/story", times=None)
     upstream.route("/gone", "nope", status=404)
     monkeypatch.setenv("ARCHIVER_HTTP_ALLOW_PRIVATE", "true")
-    result = runner.invoke(cli, ["archive", "--silent", "--db", str(db_path),
+    result = runner.invoke(cli, ["archive", "--no-fetch", "--silent", "--db", str(db_path),
                                  upstream.url + "/old", upstream.url + "/gone"])
     assert result.exit_code == 1
     assert result.stderr.strip() == f"error: {upstream.url}/gone: HTTP 404 Not Found"
@@ -110,7 +110,7 @@ def test_article_by_url_through_the_local_server(runner, db_path, upstream, tmp_
 
 def test_private_addresses_are_refused_by_default(runner, db_path, upstream):
     upstream.route("/story", "hello")
-    result = runner.invoke(cli, ["archive", "--silent", "--db", str(db_path), upstream.url + "/story"])
+    result = runner.invoke(cli, ["archive", "--no-fetch", "--silent", "--db", str(db_path), upstream.url + "/story"])
     assert result.exit_code == 1
     assert "resolves to non-public address 127.0.0.1" in result.stderr
 
@@ -129,7 +129,7 @@ def test_pages_over_the_cap_are_refused_in_one_line(runner, db_path, tmp_path):
     deep.write_text("<html><body>" + "<div>" * 100_000 + "x" + "</div>" * 100_000 + "</body></html>")
     huge = tmp_path / "huge.html"
     _huge_page(huge)
-    result = runner.invoke(cli, ["archive", "--silent", "--db", str(db_path), "--max-bytes", "20000000",
+    result = runner.invoke(cli, ["archive", "--no-fetch", "--silent", "--db", str(db_path), "--max-bytes", "20000000",
                                  str(deep), str(huge)])
     assert result.exit_code == 1
     size_mb = round(huge.stat().st_size / 2**20)
@@ -145,7 +145,7 @@ def test_a_50_mb_page_is_archived_in_bounded_memory(tmp_path):
     huge = tmp_path / "huge.html"
     _huge_page(huge)
     db_path = tmp_path / "archive.db"
-    out = subprocess.run([sys.executable, "-m", "archiver", "archive", "--silent", "--db", str(db_path), str(huge)],
+    out = subprocess.run([sys.executable, "-m", "archiver", "archive", "--no-fetch", "--silent", "--db", str(db_path), str(huge)],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["embeds"] == 1

@@ -1,0 +1,118 @@
+"""The daemon process: one per database (a lock file beside it), logs to stderr, clean exit on a signal."""
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+
+from archiver.config import Settings
+from archiver.errors import ArchiverError
+from archiver.store import utcnow
+
+
+class DaemonLockedError(ArchiverError):
+    """Another daemon already runs on this database."""
+
+
+def lock_path(db_path: str | Path) -> Path:
+    """archive.db -> archive.db.lock, beside it."""
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + ".lock")
+
+
+class DaemonLock:
+    """An exclusive flock on the lock file; the kernel drops it when the process dies, even by kill -9."""
+
+    def __init__(self, db_path: str | Path):
+        self.path = lock_path(db_path)
+        self.fd = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise DaemonLockedError naming the holder."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 4096).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
+            raise DaemonLockedError(f"{self.path.with_suffix('')}: a daemon already runs on it ({holder})",
+                                    ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {utcnow()}\n".encode())
+        os.fsync(fd)
+        self.fd = fd
+
+    def release(self) -> None:
+        """Drop the lock (the file stays; its content is only informative)."""
+        if self.fd is not None:
+            os.ftruncate(self.fd, 0)
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data = {"time": utcnow(), "level": record.levelname.lower(), "logger": record.name,
+                "message": record.getMessage()}
+        for key in ("job", "event", "counts", "error"):
+            if hasattr(record, key):
+                data[key] = getattr(record, key)
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def setup_logging(as_json: bool = False, level: int = logging.INFO) -> None:
+    """One line per event on stderr, plain or JSON."""
+    handler = logging.StreamHandler(sys.stderr)
+    if as_json:
+        handler.setFormatter(_JsonFormatter())
+    else:
+        formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%SZ")
+        formatter.converter = __import__("time").gmtime
+        handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def run_daemon(settings: Settings, db_path: str | Path) -> int:
+    """Run the scheduler until SIGTERM or SIGINT; finish the write in hand and return 0."""
+    from archiver.schedule import JobRunner, build_scheduler
+    from archiver.store import open_db
+
+    log = logging.getLogger("archiver.daemon")
+    open_db(db_path).close()  # create or migrate before the first job
+    lock = DaemonLock(db_path)
+    lock.acquire()
+    stop = threading.Event()
+    runner = JobRunner(settings, db_path, stop)
+    scheduler = build_scheduler(runner, settings)
+
+    def on_signal(signum, _frame):
+        log.info("signal %s: finishing the work in hand, then exiting", signal.Signals(signum).name,
+                 extra={"event": "stopping"})
+        stop.set()
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("daemon started on %s (pid %d); jobs: %s", db_path, os.getpid(),
+             ", ".join(f"{j.id} [{settings.schedules[j.id]}]" for j in scheduler.get_jobs()),
+             extra={"event": "started"})
+    try:
+        scheduler.start()
+    finally:
+        # Jobs still running saw `stop`: they skip what is left and commit what is done.
+        if not runner.wait_idle(settings.daemon.stop_grace + settings.http.read_timeout):
+            log.warning("a job is still running; exiting anyway (its posts are requeued when their lease ends)")
+        lock.release()
+    log.info("daemon stopped", extra={"event": "stopped"})
+    return 0
