@@ -12,7 +12,7 @@ from typing import Callable
 from archiver.config import Settings
 from archiver.snapshots import PostResult, SourceResult
 from archiver.errors import FetchError
-from archiver.store import claim_due_posts, record_post_result, release_posts, utcnow
+from archiver.store import claim_due_posts, record_post_result, release_dead_leases, release_posts, utcnow
 
 MAX_FAILURES = 8  # consecutive failed fetches before a post is marked failed (it is still retried, weekly)
 DEFINITIVE = ("archived", "unavailable", "not_found", "protected")
@@ -223,6 +223,7 @@ def run_fetch(db, settings: Settings, db_path: Path, *, limit: int | None = None
     from archiver.warc import WarcWriter, warc_dir
 
     summary = FetchSummary()
+    release_dead_leases(db, now())
     posts = claim_due_posts(db, now(), limit=limit or settings.limits.fetch_batch, post_ids=post_ids,
                             statuses=statuses)
     if not posts:

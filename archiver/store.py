@@ -244,6 +244,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE articles ADD COLUMN source_id INTEGER REFERENCES sources(id);
     CREATE INDEX articles_source ON articles (source_id);
     """,
+    """
+    ALTER TABLE posts ADD COLUMN leased_by TEXT;
+    CREATE INDEX posts_leased ON posts (leased_by) WHERE leased_by IS NOT NULL;
+    """,
 ]
 
 FTS = {"posts": ["text", "author_name", "handle"], "articles": ["title", "site_name"]}
@@ -294,6 +298,9 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         if not db[table].detect_fts():
             with transaction(db):
                 db[table].enable_fts(columns, create_triggers=True, tokenize="unicode61")
+    from archiver.browse.views import ensure_views  # the views people browse, kept in step with the tables
+
+    ensure_views(db)
 
 
 def _statements(script: str) -> list[str]:
@@ -537,6 +544,40 @@ def _plus(now: str, seconds: float) -> str:
     return t.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def lease_owner() -> str:
+    """Who holds a lease: this process, on this host."""
+    import os
+    import socket
+
+    return f"{os.getpid()}@{socket.gethostname()}"
+
+
+def release_dead_leases(db, now: str) -> int:
+    """Give back the posts leased by processes of this host that are gone (killed mid-batch)."""
+    import os
+    import socket
+
+    host = socket.gethostname()
+    dead = []
+    for (owner,) in db.execute("SELECT DISTINCT leased_by FROM posts WHERE leased_by IS NOT NULL").fetchall():
+        pid, _, owner_host = owner.partition("@")
+        if owner_host != host or not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            dead.append(owner)
+        except PermissionError:
+            pass  # alive, someone else's
+    if not dead:
+        return 0
+    with transaction(db):
+        marks = ", ".join("?" * len(dead))
+        cur = db.execute(f"UPDATE posts SET next_fetch_at = ?, leased_by = NULL WHERE leased_by IN ({marks})",
+                         [now, *dead])
+        return cur.rowcount
+
+
 def claim_due_posts(db, now: str, *, limit: int | None = None, post_ids: list[int] | None = None,
                     statuses: tuple | None = None) -> list[dict]:
     """Posts due for fetching (or the given ids), leased so that another fetcher does not take them too."""
@@ -559,8 +600,8 @@ def claim_due_posts(db, now: str, *, limit: int | None = None, post_ids: list[in
             rows = _dicts(db.execute(sql, params))
         if rows:
             marks = ", ".join("?" * len(rows))
-            db.execute(f"UPDATE posts SET next_fetch_at = ? WHERE id IN ({marks})",
-                       [_plus(now, LEASE_SECONDS), *[r["id"] for r in rows]])
+            db.execute(f"UPDATE posts SET next_fetch_at = ?, leased_by = ? WHERE id IN ({marks})",
+                       [_plus(now, LEASE_SECONDS), lease_owner(), *[r["id"] for r in rows]])
         for row in rows:
             row["pic_links"] = json.loads(row["pic_links"] or "[]")
             row["known_media"] = [r[0] for r in db.execute(
@@ -604,7 +645,7 @@ def record_post_result(db, result, now: str | None = None, db_folder: Path | Non
                      getattr(m.warc, "file", None), getattr(m.warc, "offset", None), now])
         _fill_from_snapshot(db, target_id, result, now)
         fields = {"next_fetch_at": result.next_fetch_at, "fetch_failures": result.failures,
-                  "last_fetched_at": now, "status_reason": result.reason}
+                  "last_fetched_at": now, "status_reason": result.reason, "leased_by": None}
         if result.status == "archived":
             row = db.execute("SELECT archived_at, checks FROM posts WHERE id = ?", [target_id]).fetchone()
             fields["checks"] = (row[1] or 0) + 1
@@ -682,4 +723,4 @@ def release_posts(db, ids: list[int], now: str) -> None:
         return
     with transaction(db):
         marks = ", ".join("?" * len(ids))
-        db.execute(f"UPDATE posts SET next_fetch_at = ? WHERE id IN ({marks})", [now, *ids])
+        db.execute(f"UPDATE posts SET next_fetch_at = ?, leased_by = NULL WHERE id IN ({marks})", [now, *ids])

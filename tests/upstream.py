@@ -264,7 +264,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, upstream: Upstream) -> None:
         self.upstream = upstream
         self.reset_sockets: set[socket.socket] = set()
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", upstream.port), _Handler)
 
     def process_request_thread(self, request, client_address):  # noqa: ANN001
         up = self.upstream
@@ -447,7 +447,8 @@ class _Handler(BaseHTTPRequestHandler):
 class Upstream:
     """A real HTTP/1.1 server on 127.0.0.1 with routes, a request log and fault injection."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
+        """port 0 picks a free one; a given port lets a test bring a server "back" where it was."""
         self.requests: list[RecordedRequest] = []
         self.errors: list[BaseException] = []  # unexpected exceptions raised in handlers
         self._routes: list[_Route] = []
@@ -459,7 +460,7 @@ class Upstream:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.host = "127.0.0.1"
-        self.port = 0
+        self.port = port
         self.url = ""
 
     # -- lifecycle
