@@ -181,7 +181,7 @@ def _get_once(client: httpx.Client, url: str, cap: int, deadline: float, headers
                 url=url, final_url=str(resp.url), status=resp.status_code,
                 headers={k.lower(): v for k, v in resp.headers.items()}, body=b"".join(chunks),
                 started_at=started, elapsed=time.monotonic() - t0, ip=ip,
-                request_headers=dict(resp.request.headers), http_version=resp.http_version,
+                request_headers=_redacted(resp.request.headers), http_version=resp.http_version,
                 reason=resp.reason_phrase, raw_headers=[(k.decode("latin-1"), v.decode("latin-1"))
                                                        for k, v in resp.headers.raw],
             )
@@ -191,6 +191,14 @@ def _get_once(client: httpx.Client, url: str, cap: int, deadline: float, headers
         raise FetchError(url, f"{type(exc).__name__}: {exc or 'connection failed'}") from exc
     except (httpx.HTTPError, httpx.InvalidURL) as exc:  # DecodingError, bad URL: not transient
         raise FetchError(url, f"{type(exc).__name__}: {exc}") from exc
+
+
+_SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie"}
+
+
+def _redacted(headers) -> dict:
+    """Request headers as kept in evidence: credentials (Save Page Now keys, cookies) never leave the client."""
+    return {k: ("[redacted]" if k.lower() in _SECRET_HEADERS else v) for k, v in headers.items()}
 
 
 def _peer_ip(resp: httpx.Response) -> str | None:

@@ -101,3 +101,21 @@ def oembed_snapshot(source: str, endpoint_of):
         endpoint, extra_hosts = endpoint_of(ctx, url)
         return None, [oembed(ctx, source, endpoint, url, extra_hosts=extra_hosts)], []
     return snapshot
+
+
+def save_page_now(ctx, post_url: str) -> SourceResult | None:
+    """Ask the Wayback Machine to capture the post now; only when the user configured keys (SPN needs them)."""
+    keys = ctx.settings.save_page_now_keys
+    if not keys:
+        return None
+    url = f"{ctx.endpoints.save_page_now.rstrip('/')}/save/{post_url}"
+    headers = {"Authorization": f"LOW {keys}", "Accept": "application/json"}
+    try:
+        ex = ctx.get(url, source="wayback-save", headers=headers, follow_redirects=False)
+    except FetchError as exc:
+        return SourceResult("wayback-save", "error", url=url, error=exc.message, retry_after=exc.retry_after)
+    result = SourceResult("wayback-save", "requested" if ex.status < 400 else "error", url=url, exchange=ex,
+                          warc=ctx.location(ex), error=None if ex.status < 400 else f"HTTP {ex.status}")
+    result.parsed = {"status": ex.status, "location": ex.headers.get("location"),
+                     "content_location": ex.headers.get("content-location")}
+    return result

@@ -281,3 +281,25 @@ def test_a_bad_config_is_one_clear_line(tmp_path):
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1].startswith(
         f"Error: {tmp_path / 'archiver.toml'}:3: [limits] unknown key 'speed'")
+
+
+def test_save_page_now_only_with_keys(served, upstream, tmp_path):
+    import re
+
+    upstream.route("/save/https://twitter.com/SamuelSusla/status/" + PHOTO_ID, "", status=302,
+                   headers={"Location": "https://web.archive.org/web/20261128000000/https://twitter.com/x"})
+    result, db_path = archive(tmp_path, ("a.html", blockquote("SamuelSusla", PHOTO_ID)))
+    assert not [r for r in upstream.requests if r.path.startswith("/save/")]
+    config = tmp_path / "archiver.toml"
+    config.write_text('save_page_now_keys = "ACCESS:SECRET"\n' + config.read_text())
+    rerun = CliRunner().invoke(cli, ["fetch", "--db", str(db_path), "--post", "1"])
+    assert rerun.exit_code == 0, rerun.output
+    [save] = [r for r in upstream.requests if r.path.startswith("/save/")]
+    assert save.headers["authorization"] == "LOW ACCESS:SECRET"
+    db = open_db(db_path)
+    [(outcome, parsed)] = db.execute("SELECT outcome, parsed FROM snapshots WHERE source = 'wayback-save'").fetchall()
+    assert outcome == "requested" and re.search(r"web/20261128000000", parsed)
+    warc_bytes = b"".join(p.read_bytes() for p in (tmp_path / "archive.files" / "warc").glob("*.warc.gz"))
+    import gzip
+
+    assert b"ACCESS:SECRET" not in gzip.decompress(warc_bytes)  # the keys never reach the evidence

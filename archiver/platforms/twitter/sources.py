@@ -6,7 +6,7 @@ from archiver.media import download
 from archiver.platforms.twitter import oembed, syndication
 from archiver.platforms.twitter.urls import canonical_url
 from archiver.snapshots import SourceResult
-from archiver.sources import fetch_source, jsonable, wayback_captures
+from archiver.sources import fetch_source, jsonable, save_page_now, wayback_captures
 
 
 def snapshot(post: dict, ctx):
@@ -27,6 +27,9 @@ def snapshot(post: dict, ctx):
     synd, media = _syndication(ctx, tweet_id, post)
     results = [synd, _oembed(ctx, url)]
     results += wayback_captures(ctx, url, f"twitter.com/{handle or 'i/web'}/status/{tweet_id}")
+    saved = save_page_now(ctx, url)
+    if saved is not None:
+        results.append(saved)
     return resolution, results, media
 
 
