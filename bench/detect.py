@@ -20,11 +20,8 @@ from tests.corpus_score import CORPUS, corpus_available, manifest, read_article 
 
 
 def load_pages():
-    pages = []
-    for entry in manifest():
-        if entry["kind"] == "html":
-            pages.append((read_article(entry).text, bool(entry["embeds"])))
-    return pages
+    """(text, category) of every corpus HTML page: positive, hard_negative (traps) or negative."""
+    return [(read_article(e).text, e["category"]) for e in manifest() if e["kind"] == "html"]
 
 
 def timed(fn, texts, rounds):
@@ -50,8 +47,9 @@ def main() -> int:
     repeat = max(1, int(args.mb * 1e6 / one_pass))
     groups = {
         "all pages": [t for t, _ in pages] * repeat,
-        "pages with embeds": [t for t, e in pages if e] * repeat,
-        "pages without embeds": [t for t, e in pages if not e] * repeat,
+        "pages with embeds": [t for t, c in pages if c == "positive"] * repeat,
+        "hard negatives (traps)": [t for t, c in pages if c == "hard_negative"] * repeat,
+        "plain negatives": [t for t, c in pages if c == "negative"] * repeat,
     }
     print(f"{len(pages)} corpus pages, {one_pass / 1e6:.1f} MB, repeated {repeat}x; best of {args.rounds}")
     for name, texts in groups.items():

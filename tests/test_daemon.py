@@ -147,8 +147,13 @@ def test_daemon_archives_a_feed_then_exits_cleanly_on_sigterm(tmp_path, upstream
                    content_type="application/rss+xml")
     upstream.route("/broken.xml", "<rss><channel><item><link>", content_type="application/rss+xml")
     upstream.route("/down.xml", "oops", status=500)
+    upstream.route("/empty.xml", "", content_type="application/rss+xml")
+    huge_item = f"<item><link>{upstream.url}/x.html</link><description>{'y' * 10_000}</description></item>"
+    upstream.route("/huge.xml", "<rss version='2.0'><channel>" + huge_item * 1_200 + "</channel></rss>",
+                   content_type="application/rss+xml")
     config = write_config(tmp_path, upstream.url, sources=[
         ("down", "feed", upstream.url + "/down.xml"), ("broken", "feed", upstream.url + "/broken.xml"),
+        ("empty", "feed", upstream.url + "/empty.xml"), ("huge", "feed", upstream.url + "/huge.xml"),
         ("news", "feed", upstream.url + "/feed.xml")])
     db_path = tmp_path / "archive.db"
     daemon = daemons(config)
@@ -158,6 +163,8 @@ def test_daemon_archives_a_feed_then_exits_cleanly_on_sigterm(tmp_path, upstream
     assert statuses == {PHOTO_ID: "archived", "222": "not_found"}
     errors = dict(query(db_path, "SELECT name, last_error FROM sources"))
     assert errors["news"] is None and "HTTP 500" in errors["down"] and errors["broken"]
+    assert "empty body" in errors["empty"] and "over the 10 MB cap" in errors["huge"]
+    assert "source huge skipped" in daemon.stderr()
     # a second daemon on the same database refuses, naming the holder
     second = subprocess.run([sys.executable, "-m", "archiver", "daemon", "--config", str(config)],
                             capture_output=True, text=True, timeout=30)
@@ -298,11 +305,46 @@ def test_run_once_archives_a_corpus_page_from_a_sitemap(tmp_path, upstream):
     upstream.route("/oembed", "", status=404)
     wayback_routes(upstream)
     config = write_config(tmp_path, upstream.url, sources=[("map", "sitemap", upstream.url + "/sitemap.xml")])
-    out = subprocess.run([sys.executable, "-m", "archiver", "run-once", "--config", str(config)],
+    out = subprocess.run([sys.executable, "-m", "archiver", "run-once", "--log-json", "--config", str(config)],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     import json
 
+    events = [json.loads(line) for line in out.stderr.splitlines()]  # every log line is one JSON object
+    assert [(e["job"], e["event"]) for e in events if e.get("event") == "finished"] == [
+        ("poll", "finished"), ("fetch", "finished"), ("recheck", "finished")]
     counts = json.loads(out.stdout)
     assert counts["poll"]["articles_added"] == 1 and counts["poll"]["embeds"] == 12
     assert counts["fetch"]["by_status"] == {"not_found": 12}
+
+
+def test_the_cli_archives_into_the_database_the_daemon_is_using(tmp_path, upstream, daemons):
+    upstream.route("/tweet-result", lambda req: dict(TWEET, id_str=req.query.get("id")),
+                   content_type="application/json")
+    upstream.route("/oembed", "{}", status=404)
+    wayback_routes(upstream)
+    upstream.fault("*", "latency", ms=20)
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    (watched / "a.html").write_text("<html><body>" + "".join(blockquote(str(10**17 + i)) for i in range(20)) +
+                                    "</body></html>")
+    config = write_config(tmp_path, upstream.url, sources=[("watched", "folder", str(watched))])
+    db_path = tmp_path / "archive.db"
+    daemon = daemons(config)
+    wait_for(lambda: query(db_path, "SELECT count(*) FROM posts") == [(20,)], what="the daemon's posts", daemon=daemon)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "b.html").write_text("<html><body>" + "".join(blockquote(str(10**17 + i)) for i in range(10, 30)) +
+                                  "</body></html>")
+    runs = [subprocess.run([sys.executable, "-m", "archiver", "archive", "--config", str(config), "--db",
+                            str(db_path), str(other), str(watched)], capture_output=True, text=True, timeout=120)
+            for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr + runs[1].stderr
+    wait_for(lambda: query(db_path, "SELECT count(*) FROM posts WHERE status = 'archived'") == [(30,)],
+             timeout=60, what="every post archived", daemon=daemon)
+    assert daemon.stop() == 0
+    assert query(db_path, "SELECT count(*) FROM articles") == [(2,)]
+    assert query(db_path, "SELECT count(*) FROM embeds") == [(40,)]
+    dupes = query(db_path, "SELECT post_id, source, count(*) FROM snapshots GROUP BY post_id, source, sha256 "
+                           "HAVING count(*) > 1")
+    assert dupes == []
