@@ -41,7 +41,10 @@ def read_source(source: str, *, client=None, policy=None, stdin=None,
         body = stream.read(max_bytes + 1)
         if len(body) > max_bytes:
             raise SourceError("-", f"stdin is over the {max_bytes // (1024 * 1024)} MB cap")
-        return article_from_bytes("-", body)
+        if not body.strip():
+            raise SourceError("-", "is empty")
+        # Two different texts piped in are two articles, not two versions of one called "-".
+        return article_from_bytes(f"stdin:{hashlib.sha256(body).hexdigest()}", body)
     if _is_url(source):
         return _read_url(source, client, policy, max_bytes)
     return _read_file(source, max_bytes)
@@ -71,7 +74,19 @@ def _read_file(path: str, max_bytes: int) -> Article:
     except OSError as exc:
         raise SourceError(path, f"cannot read: {exc.strerror or exc}") from None
     kind = "html" if p.suffix.lower() in HTML_SUFFIXES else "text" if p.suffix.lower() in TEXT_SUFFIXES else None
-    return article_from_bytes(path, body, kind=kind)
+    try:
+        return article_from_bytes(file_key(path), body, kind=kind)
+    except SourceError as exc:
+        raise SourceError(path, exc.message, exc.hint) from None
+
+
+def file_key(path: str) -> str:
+    """How a file is known in the archive: its absolute path, so seeds/ and ./seeds/ are one article.
+
+    A name that is not valid UTF-8 keeps its odd bytes as \\xNN escapes, so it can be stored and shown.
+    """
+    absolute = os.path.abspath(path)
+    return absolute.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _read_url(url: str, client, policy, max_bytes: int) -> Article:
@@ -81,7 +96,7 @@ def _read_url(url: str, client, policy, max_bytes: int) -> Article:
     own = client is None
     client = client or build_client(policy)
     try:
-        ex = fetch(client, url, policy, max_bytes=min(max_bytes, policy.max_bytes),
+        ex = fetch(client, url, policy, max_bytes=max_bytes,
                    headers={"Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5"})
     except ArchiverError as exc:
         raise SourceError(url, getattr(exc, "message", str(exc))) from None

@@ -381,23 +381,19 @@ def init_config(path, force):
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 def serve(db_path, host, port):
     """Browse the archive in Datasette, read-only: tables, views, search, and posts as cards."""
-    import sqlite3
     from pathlib import Path
 
     import uvicorn
 
     from archiver.browse import build_datasette
-    from archiver.browse.views import ensure_views
+    from archiver.store import open_db
 
     if not Path(db_path).exists():
         raise click.ClickException(f"{db_path}: no such archive (hint: run `archiver archive SOURCE` first)")
-    db = _open(db_path)  # migrations and views: the one write; Datasette itself opens it ?mode=ro
     try:
-        ensure_views(db)
-    except sqlite3.OperationalError as exc:  # a read-only copy: the tables are still worth serving
-        click.echo(f"warning: {db_path}: the browsing views could not be created ({exc})", err=True)
-    finally:
-        db.close()
+        open_db(db_path).close()  # migrations and views: the one write; Datasette itself opens it ?mode=ro
+    except ArchiverError as exc:  # a read-only copy: the tables are still worth serving
+        click.echo(f"warning: {exc}; serving it as it is", err=True)
     ds = build_datasette(db_path)
     click.echo(f"serving {db_path} read-only at http://{host}:{port}/ (posts as cards: /-/archiver/)", err=True)
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")

@@ -167,8 +167,12 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
             changes[key] = _sources(value, path, lines)
         elif key == "recheck_after":
             changes[key] = _intervals(value, f"{path}:{_line_of(lines, key)}: recheck_after")
+        elif key == "article_hosts":
+            changes[key] = _coerce(value, (), f"{path}:{_line_of(lines, key)}: {key}")
         elif key in _TOP:
-            changes[key] = tuple(value) if isinstance(value, list) else value
+            if not isinstance(value, str):
+                raise ConfigError(f"{path}:{_line_of(lines, key)}: {key}: expected text, got {value!r}")
+            changes[key] = value
         else:
             raise ConfigError(f"{path}:{_line_of(lines, key)}: unknown key {key!r} "
                               f"(known: {', '.join(sorted(_TOP | set(_SECTIONS)))})")

@@ -97,6 +97,8 @@ def run_daemon(settings: Settings, db_path: str | Path) -> int:
     scheduler = build_scheduler(runner, settings)
 
     def on_signal(signum, _frame):
+        if stop.is_set():
+            return  # a second Ctrl-C: already stopping
         log.info("signal %s: finishing the work in hand, then exiting", signal.Signals(signum).name,
                  extra={"event": "stopping"})
         stop.set()
@@ -111,8 +113,16 @@ def run_daemon(settings: Settings, db_path: str | Path) -> int:
         scheduler.start()
     finally:
         # Jobs still running saw `stop`: they skip what is left and commit what is done.
-        if not runner.wait_idle(settings.daemon.stop_grace + settings.http.read_timeout):
-            log.warning("a job is still running; exiting anyway (its posts are requeued when their lease ends)")
+        idle = runner.wait_idle(settings.daemon.stop_grace + settings.http.connect_timeout)
+    if not idle:
+        # A request still hangs past the grace time. Everything committed is whole (one transaction per
+        # article or post); the posts in hand are given back by the next run, as after a crash.
+        log.warning("a job is still running after %.0f s; exiting without it", settings.daemon.stop_grace,
+                    extra={"event": "stopped"})
+        for handler in logging.getLogger().handlers:
+            handler.flush()
         lock.release()
+        os._exit(0)
+    lock.release()
     log.info("daemon stopped", extra={"event": "stopped"})
     return 0

@@ -1,6 +1,8 @@
 """Fetch due posts: workers talk to the network, the calling thread writes each post's result at once."""
 from __future__ import annotations
 
+import logging
+import sqlite3
 import threading
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -14,6 +16,7 @@ from archiver.snapshots import PostResult, SourceResult
 from archiver.errors import FetchError
 from archiver.store import claim_due_posts, record_post_result, release_dead_leases, release_posts, utcnow
 
+log = logging.getLogger("archiver.fetch")
 MAX_FAILURES = 8  # consecutive failed fetches before a post is marked failed (it is still retried, weekly)
 DEFINITIVE = ("archived", "unavailable", "not_found", "protected")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -55,9 +58,9 @@ def next_recheck(since: str, now: str, schedule: tuple) -> str:
 def backoff(failures: int, now: str, retry_after: float | None = None, base: float = 300.0,
             cap: float = 7 * 86400.0) -> str:
     """When a post whose fetch failed `failures` times in a row is tried again: base, 2x base, ... cap."""
-    wait_s = min(base * 2 ** max(0, failures - 1), cap)
+    wait_s = min(base * 2 ** min(max(0, failures - 1), 60), cap)
     if retry_after:
-        wait_s = max(wait_s, retry_after)
+        wait_s = min(max(wait_s, retry_after), cap)  # an upstream cannot park a post past the cap
     return _iso(_dt(now) + timedelta(seconds=wait_s))
 
 
@@ -256,8 +259,16 @@ def run_fetch(db, settings: Settings, db_path: Path, *, limit: int | None = None
                         continue
                     post = by_id[result.post_id]
                     stamp = now()
-                    decide(post, result, stamp, settings.recheck_after, settings.limits)
-                    record_post_result(db, result, stamp)
+                    try:
+                        decide(post, result, stamp, settings.recheck_after, settings.limits)
+                        record_post_result(db, result, stamp)
+                    except (sqlite3.OperationalError, sqlite3.IntegrityError, OSError):
+                        raise  # the database itself (locked, full): the run fails, nothing half-written
+                    except Exception as exc:  # noqa: BLE001 - one odd result must not sink the batch
+                        log.error("post %s: result not recorded: %s: %s", result.post_id, type(exc).__name__, exc)
+                        summary.errors.append((result.post_id, f"{type(exc).__name__}: {exc}"))
+                        summary.interrupted.append(result.post_id)
+                        continue
                     _count(summary, result)
                     if on_result:
                         on_result(result)

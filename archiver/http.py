@@ -57,7 +57,11 @@ class Exchange:
 
 def check_url(url: str, policy: HttpPolicy, resolve=socket.getaddrinfo) -> str:
     """Raise ForbiddenURLError unless the URL's scheme, host and addresses are allowed; return the host."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ForbiddenURLError(url, f"not a valid URL: {exc}") from None
     if parts.scheme not in ("http", "https"):
         raise ForbiddenURLError(url, f"scheme {parts.scheme or '(none)'!r} is not http(s)")
     host = (parts.hostname or "").lower().rstrip(".")
@@ -68,7 +72,7 @@ def check_url(url: str, policy: HttpPolicy, resolve=socket.getaddrinfo) -> str:
     if not any(fnmatch(host, pat) for pat in policy.allowed_hosts):
         raise ForbiddenURLError(url, f"host {host} is not on the allowlist")
     if not policy.allow_private:
-        for addr in _addresses(host, parts.port, resolve):
+        for addr in _addresses(host, port, resolve):
             if not addr.is_global or addr.is_multicast:
                 raise ForbiddenURLError(url, f"host {host} resolves to non-public address {addr}")
     return host
@@ -163,6 +167,10 @@ def _get_once(client: httpx.Client, url: str, cap: int, deadline: float, headers
     timeout = httpx.Timeout(min(policy.read_timeout, left), connect=min(policy.connect_timeout, left))
     try:
         with client.stream("GET", url, headers=headers, timeout=timeout) as resp:
+            peer = _peer_ip(resp)
+            if peer and not policy.allow_private and not _is_public(peer):
+                # The name resolved to a public address when checked, and to this one when connecting.
+                raise ForbiddenURLError(url, f"connected to non-public address {peer}")
             declared = resp.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > cap:
                 raise TooLargeError(url, f"body of {int(declared)} bytes is over the {cap}-byte cap",
@@ -191,6 +199,14 @@ def _get_once(client: httpx.Client, url: str, cap: int, deadline: float, headers
         raise FetchError(url, f"{type(exc).__name__}: {exc or 'connection failed'}") from exc
     except (httpx.HTTPError, httpx.InvalidURL) as exc:  # DecodingError, bad URL: not transient
         raise FetchError(url, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _is_public(ip: str) -> bool:
+    try:
+        addr = ipaddress.ip_address(ip.split("%")[0])
+    except ValueError:
+        return True  # not an IP (a transport that gives no address): nothing to refuse
+    return addr.is_global and not addr.is_multicast
 
 
 _SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie"}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 from archiver.snapshots import MediaResult
@@ -40,12 +41,18 @@ def store_file(root: Path, body: bytes, ext: str) -> tuple[str, Path]:
     path = root / sha[:2] / f"{sha}.{ext}"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
-        with open(tmp, "wb") as fh:
-            fh.write(body)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        # A private temporary name: two workers may store the same photo at the same moment.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{sha[:12]}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(body)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
     return sha, path
 
 
@@ -73,7 +80,11 @@ def download(ctx, url: str, kind: str | None, *, source_tweet_id: str | None = N
     if family != expected:
         result.error = f"expected a {expected}, got {ext} data"
         return result
-    sha, path = store_file(ctx.media_root, ex.body, ext)
+    try:
+        sha, path = store_file(ctx.media_root, ex.body, ext)
+    except OSError as exc:
+        result.error = f"could not be written: {exc.strerror or exc}"
+        return result
     result.sha256, result.size = sha, len(ex.body)
     result.path = str(path.relative_to(ctx.db_folder))
     return result

@@ -55,6 +55,9 @@ def process_source(source: str, *, db=None, client=None, policy=None, stdin=None
         return Outcome(source, error=f"{source}: {exc}", hint=exc.hint)
     except (RecursionError, MemoryError) as exc:
         return Outcome(source, error=f"{source}: page too deeply nested or too large to analyse ({type(exc).__name__})")
+    except (ValueError, TypeError, OSError, UnicodeError) as exc:
+        # A bug on one odd input must not stop the other sources; the line says which one.
+        return Outcome(source, error=f"{source}: could not be analysed: {type(exc).__name__}: {exc}".splitlines()[0])
 
 
 def process_sources(sources: Iterable[str], on_outcome: Callable[[Outcome], None] | None = None,

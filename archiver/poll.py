@@ -11,8 +11,6 @@ from archiver.errors import ArchiverError
 from archiver.store import transaction, utcnow
 
 log = logging.getLogger("archiver.poll")
-MAX_SITEMAP_DEPTH = 3
-MAX_SITEMAPS = 50
 
 
 @dataclass
@@ -42,7 +40,7 @@ def poll_sources(db, settings: Settings, db_path: Path, *, client=None, warc=Non
             summary.sources += 1
             _ensure_source_row(db, source)
             try:
-                items = list_items(source, client, settings)
+                items = list_items(source, client, settings, stop)
             except ArchiverError as exc:
                 message = str(exc).splitlines()[0]
                 summary.failed_sources.append((source.name, message))
@@ -58,44 +56,33 @@ def poll_sources(db, settings: Settings, db_path: Path, *, client=None, warc=Non
     return summary
 
 
-def list_items(source: Source, client, settings: Settings) -> list:
+def list_items(source: Source, client, settings: Settings, stop=None) -> list:
     """The articles a source names now (URLs or files); raises ArchiverError when it cannot be read."""
     from archiver import discover
 
     if source.kind == "folder":
-        return discover.items_from_folder(Path(source.location))
-    body, base, content_type = _read(source.location, client, settings)
-    kind = source.kind if source.kind != "auto" else discover.sniff_source_kind(body, content_type)
-    if kind == "feed":
-        return discover.items_from_feed(body, base)
-    if kind == "urls":
-        return discover.items_from_url_list(body.decode("utf-8", "replace"), base)
-    items, children = discover.items_from_sitemap(body, base)
-    seen = {base}
-    depth = 0
-    while children and depth < MAX_SITEMAP_DEPTH and len(seen) < MAX_SITEMAPS:
-        depth += 1
-        next_children = []
-        for child in children:
-            if child in seen or len(seen) >= MAX_SITEMAPS:
-                continue
-            seen.add(child)
-            body, child_base, _ = _read(child, client, settings)
-            more, grandchildren = discover.items_from_sitemap(body, child_base)
-            items += more
-            next_children += grandchildren
-        children = next_children
-    return items
+        return list(discover.items_from_folder(Path(source.location)))
+    body, base, content_type = _read(source.location, client, settings, stop)
+    found = discover.discover(source.kind, body, base, content_type)
+    if found.kind == "sitemap" and found.sitemaps:
+        # An index: read its children through the same client, stopping when the daemon is asked to.
+        found = discover.crawl_sitemaps(base or source.location, lambda url: _read(url, client, settings, stop)[0])
+    for warning in found.warnings[:5]:
+        log.info("source %s: %s", source.name, warning)
+    return list(found.items)
 
 
-def _read(location: str, client, settings: Settings) -> tuple[bytes, str | None, str | None]:
+def _read(location: str, client, settings: Settings, stop=None) -> tuple[bytes, str | None, str | None]:
     from archiver.errors import SourceError
     from archiver.http import fetch
 
+    if stop is not None and stop.is_set():
+        raise SourceError(location, "not read: the daemon is stopping")
     if not location.lower().startswith(("http://", "https://")):
         path = Path(location)
         try:
-            return path.read_bytes()[: settings.http.max_bytes], None, None
+            with open(path, "rb") as fh:
+                return fh.read(settings.http.max_bytes), None, None
         except OSError as exc:
             raise SourceError(location, f"cannot read: {exc.strerror or exc}") from None
     ex = fetch(client, location, article_policy(settings))

@@ -291,13 +291,16 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         raise StoreError(f"archive schema {current} is newer than this archiver ({len(MIGRATIONS)}); upgrade it")
     for number in range(current, len(MIGRATIONS)):
         with transaction(db):
+            if schema_version(db) > number:
+                continue  # another process applied it while we waited for the write lock
             for statement in _statements(MIGRATIONS[number]):
                 db.execute(statement)
             db.execute(f"PRAGMA user_version = {number + 1}")
     for table, columns in FTS.items():
         if not db[table].detect_fts():
             with transaction(db):
-                db[table].enable_fts(columns, create_triggers=True, tokenize="unicode61")
+                if not db[table].detect_fts():
+                    db[table].enable_fts(columns, create_triggers=True, tokenize="unicode61")
     from archiver.browse.views import ensure_views  # the views people browse, kept in step with the tables
 
     ensure_views(db)
@@ -422,13 +425,15 @@ def _near_dates(d: str | None) -> list[str]:
 
 
 def _candidates(db, embed: Embed, unresolved_only: bool):
-    if not embed.handle and not embed.pic_links:
+    if not embed.handle and not embed.pic_links and not embed.text:
         return []
-    sql = "SELECT * FROM posts WHERE platform = ?"
+    sql = "SELECT * FROM posts WHERE platform = ? AND merged_into_id IS NULL"
     params: list = [embed.platform]
     if embed.handle:
         sql += " AND lower(handle) = lower(?)"
         params.append(embed.handle)
+    elif not embed.pic_links:
+        sql += " AND handle IS NULL"
     dates = _near_dates(embed.date)
     if dates:
         sql += f" AND (created_date IS NULL OR created_date IN ({', '.join('?' * len(dates))}))"
@@ -440,11 +445,11 @@ def _candidates(db, embed: Embed, unresolved_only: bool):
 
 
 def _same_post(row: dict, embed: Embed) -> bool:
-    """A flattened sighting and another sighting of one post: shared pic link, or the same text."""
+    """Two sightings of one post: a shared pic link, or the same text from the same (or no) handle."""
     pics = {p.lower() for p in json.loads(row["pic_links"] or "[]")}
     if pics & {p.lower() for p in embed.pic_links}:
         return True
-    if not embed.handle:
+    if not embed.handle and row["handle"]:
         return False
     return _same_text(row["text"], embed.text)
 
@@ -634,6 +639,8 @@ def record_post_result(db, result, now: str | None = None, db_folder: Path | Non
                 "detail": res.detail, "candidates": json.dumps(list(res.candidates or ())), "resolved_at": now})
             if res.post_id and not post["platform_post_id"]:
                 target_id = _attach_id(db, post, res, now)
+        if target_id != post["id"]:
+            _keep_settled(db, target_id, result)
         for source in result.sources:
             _record_source(db, target_id, source, now)
         for m in result.media:
@@ -652,6 +659,18 @@ def record_post_result(db, result, now: str | None = None, db_folder: Path | Non
             if not row[0]:
                 fields["archived_at"] = now
         set_post_status(db, target_id, result.status, now, reason=result.reason, **fields)
+
+
+SETTLED = ("archived", "unavailable", "not_found", "protected")
+
+
+def _keep_settled(db, target_id: int, result) -> None:
+    """A sighting folded into a post that is already settled: its failed fetch changes nothing there."""
+    status, failures, next_at = db.execute(
+        "SELECT status, fetch_failures, next_fetch_at FROM posts WHERE id = ?", [target_id]).fetchone()
+    if status in SETTLED and result.status not in SETTLED:
+        result.status, result.failures, result.next_fetch_at = status, failures, next_at
+        result.reason = f"kept {status}: {result.reason}"
 
 
 def _attach_id(db, post: dict, res, now: str) -> int:

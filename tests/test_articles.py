@@ -107,8 +107,30 @@ def test_size_cap(tmp_path):
 
 
 def test_stdin():
-    article = read_source("-", stdin=io.BytesIO("Text — A (@a) May 1, 2020".encode()))
-    assert article.source == "-" and article.kind == "text"
+    body = "Text — A (@a) May 1, 2020".encode()
+    article = read_source("-", stdin=io.BytesIO(body))
+    assert article.source == "stdin:" + article.sha256 and article.kind == "text"
+    other = read_source("-", stdin=io.BytesIO(body + b" more"))
+    assert other.source != article.source  # two texts piped in are two articles
+
+
+def test_one_file_named_two_ways_is_one_source(tmp_path, monkeypatch):
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "a.txt").write_text("words")
+    monkeypatch.chdir(tmp_path)
+    keys = {read_source(p).source for p in ("seeds/a.txt", "./seeds/a.txt", str(tmp_path / "seeds" / "a.txt"))}
+    assert keys == {str(tmp_path / "seeds" / "a.txt")}
+
+
+def test_a_file_name_that_is_not_utf8_is_stored_readably(tmp_path):
+    import os
+
+    name = os.path.join(os.fsencode(tmp_path), b"caf\xe9.txt")
+    with open(name, "wb") as fh:
+        fh.write(b"words")
+    article = read_source(os.fsdecode(name))
+    assert article.source.endswith("caf\\xe9.txt")
+    article.source.encode("utf-8")  # storable
 
 
 def test_folders_expand_recursively_sorted_skipping_hidden(tmp_path):

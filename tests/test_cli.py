@@ -166,3 +166,13 @@ def test_python_dash_m(tmp_path):
     out = subprocess.run([sys.executable, "-m", "archiver", "detect", str(SEEDS)], capture_output=True, text=True,
                          check=True)
     assert len(out.stdout.splitlines()) == 3
+
+
+def test_odd_inputs_are_one_line_errors_and_the_rest_go_on(runner, tmp_path):
+    nested = tmp_path / "nested.html"
+    nested.write_text('<blockquote class="twitter-tweet"><blockquote class="twitter-tweet"></blockquote></blockquote>')
+    result = runner.invoke(cli, ["detect", str(nested), "http://example.com:99999/", str(SEEDS)])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: http://example.com:99999/: not a valid URL: Port out of range 0-65535"]
+    assert len(result.stdout.splitlines()) == 3  # the seed's three tweets; the empty shells name no post

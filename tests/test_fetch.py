@@ -303,3 +303,29 @@ def test_save_page_now_only_with_keys(served, upstream, tmp_path):
     import gzip
 
     assert b"ACCESS:SECRET" not in gzip.decompress(warc_bytes)  # the keys never reach the evidence
+
+
+def test_a_flattened_twin_that_fails_never_unsettles_the_archived_post(served, upstream, tmp_path):
+    result, db_path = archive(tmp_path, ("a.html", blockquote("SamuelSusla", PHOTO_ID)))
+    upstream.tco("rQd6FIwZ0U", handle="SamuelSusla", tweet_id=PHOTO_ID, mode="redirect")
+    upstream.fault("/tweet-result", "5xx", times=None, status=503)
+    text = ("If you are interested about View Flattening in React Native, I wrote a short post "
+            "pic.twitter.com/rQd6FIwZ0U — Samuel Susla (@SamuelSusla) March 29, 2023\n")
+    for name in ("b.txt", "c.txt"):
+        result, _ = archive(tmp_path, (name, text + name))
+        assert result.exit_code == 0, result.output
+    db = open_db(db_path)
+    archived = one(db, "SELECT id, status FROM posts WHERE platform_post_id = ?", [PHOTO_ID])
+    assert archived[1] == "archived"
+    assert [r[0] for r in db.execute("SELECT to_status FROM post_status_changes WHERE post_id = ?", [archived[0]])] \
+        == ["pending", "archived"]
+    # every embed of the tweet points at the one live post, none at the folded twin
+    assert {r[0] for r in db.execute("SELECT post_id FROM embeds")} == {archived[0]}
+
+
+def test_an_absurd_retry_after_is_capped_not_a_crash(served, upstream, tmp_path):
+    upstream.fault("/tweet-result", "429", times=None, retry_after=10**12)
+    result, db_path = archive(tmp_path, ("a.html", blockquote("SamuelSusla", PHOTO_ID)))
+    assert result.exit_code == 0, result.output
+    post = open_db(db_path)["posts"].get(1)
+    assert post["status"] == "pending" and post["next_fetch_at"] < "2027"

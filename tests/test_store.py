@@ -143,3 +143,47 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path):
     with pytest.raises(StoreError, match="cannot open the archive"):
         open_db(path)
     assert path.read_bytes() == b"this is not sqlite" * 100
+
+
+def test_concurrent_first_opens_migrate_once(tmp_path):
+    import threading
+
+    errors = []
+
+    def opener():
+        try:
+            open_db(tmp_path / "race.db").close()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=opener) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert schema_version(open_db(tmp_path / "race.db")) == len(MIGRATIONS)
+
+
+def test_the_same_photo_stored_by_many_threads_at_once(tmp_path):
+    import threading
+
+    from archiver.media import store_file
+
+    body = b"\xff\xd8\xff" + bytes(range(256)) * 100
+    results, errors = [], []
+
+    def store():
+        try:
+            results.append(store_file(tmp_path, body, "jpg"))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=store) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len({path for _, path in results}) == 1
+    assert results[0][1].read_bytes() == body
+    assert [p.name for p in results[0][1].parent.iterdir()] == [results[0][1].name]  # no temp files left

@@ -146,6 +146,8 @@ def _oembed_endpoint(ctx, url: str):
     if ctx.endpoints.mastodon_oembed:
         return ctx.endpoints.mastodon_oembed.rstrip("/") + "/api/oembed", ()
     host = urlsplit(url).hostname or ""
+    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?", host):
+        host = "invalid.invalid"  # never an allowlist pattern: a name with * or [ would match other hosts
     return f"https://{host}/api/oembed", (host,)
 
 

@@ -137,7 +137,9 @@ def _from_blockquote(bq, context: str, markup: str) -> Embed:
         body = bq.text_content()
         for nested in _nested_tweets(bq):
             # An unclosed blockquote swallows what follows it: keep only what precedes the next tweet.
-            body = body.split(nested.text_content(), 1)[0]
+            nested_text = nested.text_content()
+            if nested_text:
+                body = body.split(nested_text, 1)[0]
         body = body.replace("\xa0", " ")
         foot = _FOOTER.search(body)
         text = _clean(body[: foot.start() if foot else len(body)])
@@ -151,6 +153,8 @@ def _from_blockquote(bq, context: str, markup: str) -> Embed:
     all_text = " ".join(filter(None, [text] + links))
     lang = next((p.get("lang") for p in paragraphs if p.get("lang")), None)
     post_id = ref.post_id if ref else None
+    if not (post_id or handle or text):
+        return None  # an empty shell: nothing would ever tell which post it was
     return Embed(
         platform=NAME, markup=markup, detector="twitter.html", post_id=post_id,
         url=canonical_url(post_id, handle) if post_id else None, handle=handle, author_name=author,

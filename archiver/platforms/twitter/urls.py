@@ -9,7 +9,7 @@ NAME = "twitter"
 _HOSTS = r"(?:(?:www\.|mobile\.|m\.)?(?:twitter|x)\.com)"
 # /HANDLE/status/ID, /HANDLE/statuses/ID, /#!/HANDLE/status/ID, /i/web/status/ID, /i/status/ID
 STATUS_URL = re.compile(
-    r"(?:https?:)?//" + _HOSTS + r"/(?:#!/)?(?:(?P<handle>[A-Za-z0-9_]{1,15})|i/web|i)/status(?:es)?/(?P<id>\d{1,20})",
+    r"(?:https?:)?//" + _HOSTS + r"/(?:#!/)?(?:(?P<handle>[A-Za-z0-9_]{1,15})|i/web|i)/status(?:es)?/(?P<id>\d{1,20})(?!\d)",
     re.IGNORECASE,
 )
 PIC_LINK = re.compile(r"\bpic\.(?:twitter|x)\.com/[A-Za-z0-9]{4,16}", re.IGNORECASE)
