@@ -107,3 +107,27 @@ def test_pages_without_hints_are_not_parsed(monkeypatch):
 
     monkeypatch.setattr(detect, "parse_html", lambda text: pytest.fail("parsed a page with no hint"))
     assert detect.detect_html("<html><body><p>" + "plain words " * 1000 + "</p></body></html>") == []
+
+
+@pytest.mark.parametrize("markup,markup_name,post_id,handle", [
+    ('<x-embed tweet-id="777"></x-embed>', "x-embed[tweet-id]", "777", None),
+    ('<div class="lazy" data-twitter-tweet-id="778"></div>', "div[data-twitter-tweet-id]", "778", None),
+    ('<iframe src="https://twitframe.com/show?url=https%3A%2F%2Ftwitter.com%2Fjack%2Fstatus%2F20"></iframe>',
+     "iframe[src*=status]", "20", "jack"),
+    ('<figure class="wp-block-embed is-type-rich is-provider-twitter wp-block-embed-twitter">'
+     '<div class="wp-block-embed__wrapper">\nhttps://twitter.com/jack/status/21\n</div></figure>',
+     "figure.wp-block-embed-twitter", "21", "jack"),
+])
+def test_custom_and_third_party_embeds(markup, markup_name, post_id, handle):
+    [e] = detect_html(f"<html><body><p>x</p>{markup}</body></html>")
+    assert (e.markup, e.post_id, e.handle) == (markup_name, post_id, handle)
+
+
+@pytest.mark.parametrize("markup", [
+    '<button data-tweet-id-label="share">Tweet</button>',  # an id-like name without an id
+    '<iframe src="https://www.youtube.com/embed/x?status=1"></iframe>',
+    '<figure class="wp-block-embed-twitter"><figcaption>See https://twitter.com/jack/status/21 for more '
+    'on this</figcaption></figure>',
+])
+def test_lookalikes_are_not_embeds(markup):
+    assert detect_html(f"<html><body>{markup}</body></html>") == []

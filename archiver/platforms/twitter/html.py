@@ -13,9 +13,14 @@ from archiver.platforms.twitter.urls import NAME, PIC_LINK, TCO_LINK, canonical_
 SIGNATURES = (
     (("twitter-tweet", "twitter-video"), "//blockquote[@class]"),
     (("twitter-tweet-rendered",), "//*[contains(@class, 'twitter-tweet-rendered')]"),
-    (("platform.twitter.com/embed",), "//iframe"),
+    # Twitter's own widget iframe, and third-party embedders whose iframe names the status URL.
+    (("platform.twitter.com/embed", "/status/", "%2fstatus%2f"), "//iframe"),
     (("amp-twitter",), "//amp-twitter"),
-    (("data-tweetid", "data-tweet-id"), "//*[not(self::a)][@data-tweet-id or @data-tweetid]"),
+    # Lazy placeholders and custom elements naming the id: data-tweet-id, tweet-id, data-tweetid, ...
+    (("tweet-id", "tweetid", "tweet_id"),
+     "//*[not(self::a)][@*[contains(name(), 'tweet') and contains(name(), 'id')]]"),
+    # A WordPress embed block whose oEmbed never rendered: the status URL as its only text.
+    (("wp-block-embed-twitter", "is-provider-twitter"), "//figure[contains(@class, 'twitter')]"),
 )
 # Lazy or consent-gated placeholders keep the status URL in some data-* attribute: detect.py finds
 # which attribute from where these occur in the page.
@@ -56,18 +61,27 @@ def from_element(el, context: str) -> Embed | None:
         return None
     if tag == "iframe":
         tweet_id = _iframe_id(el)
-        return _embed(el, context, "iframe", tweet_id) if tweet_id else None
+        if tweet_id:
+            return _embed(el, context, "iframe", tweet_id)
+        ref = _status_in_src(el)
+        return _embed(el, context, "iframe[src*=status]", ref.post_id, ref.handle) if ref else None
+    if tag == "figure":
+        ref = parse_url(_clean(el.text_content()) or "") if "twitter" in " ".join(classes) else None
+        text = _clean(el.text_content()) or ""
+        if ref and len(text) < 200 and " " not in text:
+            return _embed(el, context, "figure.wp-block-embed-twitter", ref.post_id, ref.handle)
+        return None
     if tag == "amp-twitter":
         tweet_id = el.get("data-tweetid") or el.get("data-tweet-id")
         return _embed(el, context, "amp-twitter", tweet_id) if tweet_id and tweet_id.isdigit() else None
-    tweet_id = el.get("data-tweet-id") or el.get("data-tweetid")
-    if tweet_id and tweet_id.strip().isdigit():
+    id_attr, tweet_id = _id_attribute(el)
+    if tweet_id:
         handle = None
         for a in el.iter("a"):
             ref = parse_url(a.get("href"))
             if ref and ref.post_id == tweet_id.strip():
                 handle = ref.handle
-        return _embed(el, context, f"{tag}[data-tweet-id]", tweet_id.strip(), handle)
+        return _embed(el, context, f"{tag}[{id_attr}]", tweet_id, handle)
     if tag == "blockquote":
         return None
     for name, value in el.attrib.items():
@@ -75,6 +89,29 @@ def from_element(el, context: str) -> Embed | None:
             ref = parse_url(value) if len(value) < 300 and value.lstrip().lower().startswith(("http", "//")) else None
             if ref:
                 return _embed(el, context, f"{tag}[{name}]", ref.post_id, ref.handle)
+    return None
+
+
+def _id_attribute(el) -> tuple[str | None, str | None]:
+    """(name, id) of an attribute like data-tweet-id / tweet-id / data-tweetid holding a status id."""
+    for name, value in el.attrib.items():
+        lowered = name.lower()
+        if "tweet" in lowered and "id" in lowered.replace("tweet", "") and value.strip().isdigit() \
+                and 1 <= len(value.strip()) <= 20:
+            return name, value.strip()
+    return None, None
+
+
+def _status_in_src(el):
+    """The status an embedder's iframe names in its src (plain or URL-encoded), if any."""
+    from urllib.parse import unquote
+
+    for attr in ("src", "data-src"):
+        src = el.get(attr) or ""
+        if "status" in src.lower():
+            ref = parse_url(unquote(src))
+            if ref:
+                return ref
     return None
 
 
