@@ -34,7 +34,7 @@ _NESTED = {
 }
 _NESTED_MARKERS = ("<blockquote", "<iframe", "<amp-", "<div")
 _JS_HEX = re.compile(r"\\x([0-9a-fA-F]{2})")
-_ATTR_NAME_BEFORE = re.compile(rb"""\s(data-[a-z0-9_.:-]{1,60})\s*=\s*["']?[^"'<>]*\Z""")
+_ATTR_NAME_BEFORE = re.compile(rb"""\s(data-[a-z0-9_.:-]{1,60}|src)\s*=\s*["']?[^"'<>]*\Z""")
 _TEXTAREA_XPATH = etree.XPath("//textarea")
 _ATTR_XPATH = etree.XPath("//*[@*[contains(., '<blockquote') or contains(., '<iframe')]]")
 _SCRIPT_XPATH = etree.XPath("//script")
@@ -167,7 +167,14 @@ def _placeholder_xpath(low: bytes, hits: dict) -> tuple | None:
 
 @lru_cache(maxsize=256)
 def _xpath_for_attributes(names: tuple[str, ...]) -> etree.XPath:
-    return etree.XPath("//*[not(self::a)][" + " or ".join(f"@{n}" for n in names) + "]")
+    # A post URL in a data-* attribute marks a placeholder; in a src, only an iframe is an embed.
+    parts = []
+    data = [n for n in names if n != "src"]
+    if data:
+        parts.append("//*[not(self::a)][" + " or ".join(f"@{n}" for n in data) + "]")
+    if "src" in names:
+        parts.append("//iframe[@src]")
+    return etree.XPath(" | ".join(parts))
 
 
 def _scan(root, context: str, signatures, placeholders, hits, found: list, depth: int,

@@ -14,7 +14,7 @@ SIGNATURES = (
     (("twitter-tweet", "twitter-video"), "//blockquote[@class]"),
     (("twitter-tweet-rendered",), "//*[contains(@class, 'twitter-tweet-rendered')]"),
     # Twitter's own widget iframe, and third-party embedders whose iframe names the status URL.
-    (("platform.twitter.com/embed", "/status/", "%2fstatus%2f"), "//iframe"),
+    (("platform.twitter.com/embed", "%2fstatus%2f"), "//iframe"),
     (("amp-twitter",), "//amp-twitter"),
     # Lazy placeholders and custom elements naming the id: data-tweet-id, tweet-id, data-tweetid, ...
     (("tweet-id", "tweetid", "tweet_id"),
