@@ -119,7 +119,9 @@ def present_platforms(text: str) -> list:
 def detect(article: Article, page: ParsedPage | None = None) -> list[Embed]:
     """Every embed an article shows, in document order, each post once per article."""
     if article.kind == "html":
-        return detect_html(article.text, page)
+        # UTF-8 bytes as read are the bytes the hint scan needs: no need to encode the text again.
+        raw = article.body if article.encoding in ("utf-8", "ascii") else None
+        return detect_html(article.text, page, raw=raw)
     return detect_text(article.text)
 
 
@@ -132,9 +134,13 @@ def detect_text(text: str) -> list[Embed]:
     return sorted(found, key=lambda e: e.position)
 
 
-def detect_html(text: str, page: ParsedPage | None = None) -> list[Embed]:
-    """Embeds in an HTML page: the DOM, then markup kept in textareas, attributes and script JSON."""
-    low = _lowered(text)
+def detect_html(text: str, page: ParsedPage | None = None, raw: bytes | None = None) -> list[Embed]:
+    """Embeds in an HTML page: the DOM, then markup kept in textareas, attributes and script JSON.
+
+    ``raw``, when given, is the page's UTF-8 bytes (the text encoded), saving the encoding step.
+    """
+    data = raw if raw is not None else text.encode("utf-8", "surrogatepass")
+    low = data.lower()
     hits = _registry().scan(low)
     signatures = [s for s in _registry().signatures if any(h in hits for h in s.hints)]
     placeholders = _placeholder_xpath(low, hits)
@@ -146,7 +152,7 @@ def detect_html(text: str, page: ParsedPage | None = None) -> list[Embed]:
     found: list[Embed] = []
     _scan(page.root, "dom", signatures, placeholders, hits, found, depth=0)
     if not page.complete:
-        _scan_windows(text, low, hits, found)
+        _scan_windows(data, low, hits, found)
     return _dedupe(found)
 
 
@@ -277,9 +283,8 @@ def _escaped(data: bytes, i: int) -> bool:
     return n % 2 == 1
 
 
-def _scan_windows(text: str, low: bytes, hits: dict, found: list) -> None:
+def _scan_windows(data: bytes, low: bytes, hits: dict, found: list) -> None:
     """Parse a window of source around every signature hint: for pages nested past the parser's limit."""
-    data = text.encode("utf-8", "surrogatepass")
     registry = _registry()
     starts = set()
     for pattern, positions in hits.items():
