@@ -157,7 +157,6 @@ def _fetch(db_path, settings, *, limit=None, post_ids=None, silent=False, quiet_
     from archiver.fetcher import run_fetch
 
     db = _open(db_path)
-    progress = {"bar": None}
 
     def on_result(result):
         if not quiet_stdout:

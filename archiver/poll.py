@@ -131,7 +131,7 @@ def _known(db, source: Source) -> dict:
 
 def _unchanged(item, known: dict) -> bool:
     """A file already archived and not modified since it was last seen."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     seen = known["files"].get(item.location)
     if not seen or item.mtime is None:

@@ -8,6 +8,8 @@ from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
+from archiver.jsonbody import one_line
+
 DEFAULT_AVAILABLE_BASE = "https://archive.org"
 DEFAULT_CDX_BASE = "https://web.archive.org"
 REPLAY_BASE = "https://web.archive.org/web"
@@ -123,7 +125,7 @@ def parse_available(status_code: int, body: bytes | str | None) -> AvailabilityR
     try:
         return _parse_available(status_code, body)
     except Exception as exc:  # noqa: BLE001 - a parser bug must not become a crash in the daemon
-        message = _one_line(f"{type(exc).__name__}: {exc}")
+        message = one_line(f"{type(exc).__name__}: {exc}")
         return AvailabilityResult(outcome="error", status_code=_code(status_code), error=message)
 
 
@@ -132,7 +134,7 @@ def parse_cdx(status_code: int, body: bytes | str | None) -> CdxResult:
     try:
         return _parse_cdx(status_code, body)
     except Exception as exc:  # noqa: BLE001 - a parser bug must not become a crash in the daemon
-        message = _one_line(f"{type(exc).__name__}: {exc}")
+        message = one_line(f"{type(exc).__name__}: {exc}")
         return CdxResult(outcome="error", status_code=_code(status_code), error=message)
 
 
@@ -145,7 +147,7 @@ def _parse_available(status_code: int, body: bytes | str | None) -> Availability
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        return AvailabilityResult(outcome="error", status_code=status_code, error=_one_line(f"not JSON: {exc}"))
+        return AvailabilityResult(outcome="error", status_code=status_code, error=one_line(f"not JSON: {exc}"))
     if not isinstance(data, dict) or not isinstance(data.get("archived_snapshots"), dict):
         return AvailabilityResult(outcome="error", status_code=status_code, error="no archived_snapshots object")
     echoed = data.get("url") if isinstance(data.get("url"), str) else None
@@ -192,12 +194,12 @@ def _parse_cdx(status_code: int, body: bytes | str | None) -> CdxResult:
         try:
             rows = json.loads(text)
         except (ValueError, RecursionError) as exc:
-            return CdxResult(outcome="error", status_code=status_code, error=_one_line(f"not JSON: {exc}"))
+            return CdxResult(outcome="error", status_code=status_code, error=one_line(f"not JSON: {exc}"))
         if not isinstance(rows, list):
             return CdxResult(outcome="error", status_code=status_code, error="CDX JSON is not a list of rows")
         return _from_rows(status_code, rows)
     if stripped.startswith(("{", "<")):
-        message = _one_line(f"not a CDX response: {stripped[:80]}")
+        message = one_line(f"not a CDX response: {stripped[:80]}")
         return CdxResult(outcome="error", status_code=status_code, error=message)
     return _from_lines(status_code, text)
 
@@ -340,5 +342,3 @@ def _code(status_code: Any) -> int | None:
     return status_code if isinstance(status_code, int) and not isinstance(status_code, bool) else None
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

@@ -14,7 +14,7 @@ import resource
 import sys
 import tempfile
 import time
-from dataclasses import fields, replace
+from dataclasses import fields
 from pathlib import Path
 
 import httpx

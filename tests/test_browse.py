@@ -8,7 +8,6 @@ Requests go through ``datasette.client``.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import shutil
 import sqlite3

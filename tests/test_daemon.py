@@ -1,7 +1,6 @@
 """The daemon as a real subprocess against the local upstream, checked by polling the database."""
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess

@@ -15,7 +15,7 @@ from archiver.cli import cli
 from archiver.config import Endpoints
 from archiver.store import open_db
 from archiver.warc import read_record, WarcLocation
-from tests.upstream import TOMBSTONE_ID, fake_media, load_sample, syndication_routes, wayback_routes
+from tests.upstream import fake_media, load_sample, syndication_routes, wayback_routes
 
 PHOTO_ID = "1641086480675225601"  # @SamuelSusla, one photo
 VIDEO_ID = "1684218600456876032"  # @Rainmaker1973, a video uploaded to @AiBreakfast's tweet

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import re
 
-from lxml import etree
-
 from archiver.dates import parse_embed_date
 from archiver.models import Embed
 from archiver.platforms import PostRef
+from archiver.platforms.markup import clean_text, inside, raw_markup, text_with_breaks
 from archiver.sources import oembed_snapshot
 
 NAME = "bluesky"
@@ -52,8 +51,6 @@ _EMBED_URL = re.compile(
     r"(?:https?:)?//embed\.bsky\.app/embed/" + _ACTOR + r"/app\.bsky\.feed\.post/" + _RKEY + r"(?=[/?#&\"']|$)",
 )
 _HANDLE_IN_TEXT = re.compile(r"\(\s*@([A-Za-z0-9][A-Za-z0-9.-]{0,252})\s*\)")
-_WS = re.compile(r"\s+")
-_RAW_CAP = 4000
 
 
 def _ref(actor: str, rkey: str) -> PostRef:
@@ -93,7 +90,7 @@ def from_element(el, context: str) -> Embed | None:
         return Embed(
             platform=NAME, markup="iframe" if name == "src" else f"iframe[{name}]", detector=f"{NAME}.html",
             post_id=ref.post_id, url=ref.url, handle=ref.handle, context=context,
-            position=el.sourceline or 0, raw=_raw(el),
+            position=el.sourceline or 0, raw=raw_markup(el),
         )
     return None
 
@@ -108,22 +105,22 @@ def _from_blockquote(bq, context: str) -> Embed | None:
     if ref is None:
         return None
     paragraphs = [p for p in bq.iter("p")]
-    text = _clean(" ".join(_text(p) for p in paragraphs)) if paragraphs else None
-    footer = _clean("".join(_footer_parts(bq))) or ""
+    text = clean_text(" ".join(text_with_breaks(p) for p in paragraphs)) if paragraphs else None
+    footer = clean_text("".join(_footer_parts(bq))) or ""
     m = _HANDLE_IN_TEXT.search(footer)
     handle = m.group(1).lower() if m else ref.handle
     author = None
     if m:
-        author = _clean(footer[: m.start()].lstrip("\u2014\u2013- "))
-    date_link = next((a for a, r in reversed(post_links) if not _inside(a, paragraphs)), None)
-    date_text = _clean(date_link.text_content()) if date_link is not None else None
+        author = clean_text(footer[: m.start()].lstrip("\u2014\u2013- "))
+    date_link = next((a for a, r in reversed(post_links) if not inside(a, paragraphs)), None)
+    date_text = clean_text(date_link.text_content()) if date_link is not None else None
     return Embed(
         platform=NAME, markup="blockquote.bluesky-embed", detector=f"{NAME}.html",
         post_id=ref.post_id, url=ref.url, handle=handle, author_name=author,
         date=parse_embed_date(date_text) if date_text else None, date_text=date_text, text=text,
         lang=next((p.get("lang") for p in paragraphs if p.get("lang")), None),
-        links=tuple(dict.fromkeys(a.get("href") for a in links if _inside(a, paragraphs))),
-        context=context, position=bq.sourceline or 0, raw=_raw(bq),
+        links=tuple(dict.fromkeys(a.get("href") for a in links if inside(a, paragraphs))),
+        context=context, position=bq.sourceline or 0, raw=raw_markup(bq),
     )
 
 
@@ -134,45 +131,6 @@ def _footer_parts(bq):
         if isinstance(child.tag, str) and child.tag != "p":
             yield child.text_content()
         yield child.tail or ""
-
-
-def _inside(el, containers) -> bool:
-    parent = el.getparent()
-    while parent is not None:
-        if any(parent is c for c in containers):
-            return True
-        parent = parent.getparent()
-    return False
-
-
-def _text(el) -> str:
-    """Text content with <br> as a line break (text_content() glues the lines together)."""
-    parts = []
-
-    def walk(node):
-        if node.tag == "br":
-            parts.append("\n")
-        elif isinstance(node.tag, str) and node.text:
-            parts.append(node.text)
-        for child in node:
-            walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    walk(el)
-    return "".join(parts)
-
-
-def _clean(text: str | None) -> str | None:
-    text = _WS.sub(" ", (text or "").replace("\xa0", " ")).strip()
-    return text or None
-
-
-def _raw(el) -> str:
-    try:
-        return etree.tostring(el, encoding="unicode", with_tail=False)[:_RAW_CAP]
-    except (ValueError, TypeError):
-        return ""
 
 
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url"]

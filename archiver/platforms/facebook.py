@@ -22,10 +22,9 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from lxml import etree
-
 from archiver.models import Embed
 from archiver.platforms import PostRef
+from archiver.platforms.markup import raw_markup
 
 NAME = "facebook"
 
@@ -72,7 +71,6 @@ _QUERY_NEEDS = {"watch": "v", "photo.php": "fbid", "photo": "fbid", "video.php":
                 "story.php": "story_fbid"}
 _NOT_PAGES = {"groups", "watch", "reel", "photo", "plugins", "sharer", "sharer.php", "share", "dialog", "events",
               "login", "hashtag", "search", "pages", "help", "policies", "notes"}
-_RAW_CAP = 4000
 
 
 def parse_url(url: str | None) -> PostRef | None:
@@ -190,15 +188,8 @@ def _plugin_ref(src: str) -> PostRef | None:
 def _embed(el, context: str, markup: str, ref: PostRef) -> Embed:
     return Embed(
         platform=NAME, markup=markup, detector=f"{NAME}.html", post_id=ref.post_id, url=ref.url,
-        handle=ref.handle, context=context, position=el.sourceline or 0, raw=_raw(el),
+        handle=ref.handle, context=context, position=el.sourceline or 0, raw=raw_markup(el),
     )
-
-
-def _raw(el) -> str:
-    try:
-        return etree.tostring(el, encoding="unicode", with_tail=False)[:_RAW_CAP]
-    except (ValueError, TypeError):
-        return ""
 
 
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url"]

@@ -25,11 +25,10 @@ import json
 import re
 from urllib.parse import unquote
 
-from lxml import etree
-
 from archiver.dates import parse_embed_date
 from archiver.models import Embed
 from archiver.platforms import PostRef
+from archiver.platforms.markup import clean_text, raw_markup, text_with_breaks
 
 NAME = "instagram"
 
@@ -85,8 +84,6 @@ _NOT_HANDLES = {
 }
 _HANDLE_IN_TEXT = re.compile(r"\(\s*@([A-Za-z0-9._]{1,30})\s*\)")
 _SHORTCODE = re.compile(r"^[A-Za-z0-9_-]{5,64}$")
-_WS = re.compile(r"\s+")
-_RAW_CAP = 4000
 # "A post shared by NAME (@handle)" in the languages Instagram renders its embed footer in.
 _SHARED_BY = re.compile(
     r"^(?:a post shared by|ein beitrag geteilt von|une publication partagée par|"
@@ -161,38 +158,8 @@ def _embed(el, context: str, markup: str, ref: PostRef, **extra) -> Embed:
     return Embed(
         platform=NAME, markup=markup, detector=f"{NAME}.html", post_id=ref.post_id, url=ref.url,
         handle=extra.pop("handle", None) or ref.handle, context=context, position=el.sourceline or 0,
-        raw=_raw(el), **extra,
+        raw=raw_markup(el), **extra,
     )
-
-
-def _raw(el) -> str:
-    try:
-        return etree.tostring(el, encoding="unicode", with_tail=False)[:_RAW_CAP]
-    except (ValueError, TypeError):
-        return ""
-
-
-def _text(el) -> str:
-    """Text content with <br> as a line break (text_content() glues the lines together)."""
-    parts = []
-
-    def walk(node):
-        if node.tag == "br":
-            parts.append("\n")
-        elif isinstance(node.tag, str) and node.text:
-            parts.append(node.text)
-        for child in node:
-            walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    walk(el)
-    return "".join(parts)
-
-
-def _clean(text: str | None) -> str | None:
-    text = _WS.sub(" ", (text or "").replace("\xa0", " ")).strip()
-    return text or None
 
 
 def _ref_in_attributes(el) -> PostRef | None:
@@ -246,11 +213,11 @@ def _placeholder_ref(el) -> tuple[PostRef | None, str]:
                 ref = parse_url(sub.get(attr))
                 if ref:
                     return ref, "noscript"
-        ref = parse_url(_clean(noscript.text_content()))
+        ref = parse_url(clean_text(noscript.text_content()))
         if ref:
             return ref, "noscript"
     if not any(isinstance(c.tag, str) and c.tag in ("blockquote", "iframe") for c in el.iter()):
-        text = _clean(el.text_content())
+        text = clean_text(el.text_content())
         if text and " " not in text:
             ref = parse_url(text)
             if ref:
@@ -269,39 +236,39 @@ def _from_blockquote(bq, context: str) -> Embed | None:
         ref = next((r for r in (parse_url(a.get("href")) for a in links) if r), None)
     if ref is None and (permalink or any(_profile_handle(a.get("href")) for a in links)):
         return None  # a profile embed (the permalink or the only links name an account): not a post
-    paragraphs = [p for p in bq.iter("p") if _clean(p.text_content())]
+    paragraphs = [p for p in bq.iter("p") if clean_text(p.text_content())]
     footer = next((p for p in reversed(paragraphs) if _HANDLE_IN_TEXT.search(p.text_content())
                    or p.find(".//time") is not None), None)
     handle = author = date = date_text = text = None
     if footer is not None:
-        footer_text = _clean(footer.text_content()) or ""
+        footer_text = clean_text(footer.text_content()) or ""
         m = _HANDLE_IN_TEXT.search(footer_text)
         if m:
             handle = m.group(1)
         profile = next((a for a in footer.iter("a") if _profile_handle(a.get("href"))), None)
         if profile is not None:
-            author = _clean(profile.text_content())
+            author = clean_text(profile.text_content())
             handle = handle or _profile_handle(profile.get("href"))
         elif m:
-            author = _clean(_SHARED_BY.sub("", footer_text[: m.start()]))
+            author = clean_text(_SHARED_BY.sub("", footer_text[: m.start()]))
         time_el = footer.find(".//time")
         if time_el is not None:
-            date_text = _clean(time_el.text_content())
+            date_text = clean_text(time_el.text_content())
             date = parse_date(date_text) or _iso_day(time_el.get("datetime"))
         elif m:
             tail = footer_text[m.end():]
             found = _DATE_SNIPPET.search(tail)
             date = parse_date(tail[found.start():]) if found else None
-            date_text = _clean(tail[found.start():]) if date else None
+            date_text = clean_text(tail[found.start():]) if date else None
         caption = [p for p in paragraphs if p is not footer]
-        text = _clean(" ".join(_text(p) for p in caption)) if caption else None
+        text = clean_text(" ".join(text_with_breaks(p) for p in caption)) if caption else None
     if handle is None:
         handle = next((h for h in (_profile_handle(a.get("href")) for a in links) if h), None)
     if ref is None:
         return Embed(
             platform=NAME, markup="blockquote.instagram-media", detector=f"{NAME}.html", handle=handle,
             author_name=author, date=date, date_text=date_text, text=text, context=context,
-            position=bq.sourceline or 0, raw=_raw(bq),
+            position=bq.sourceline or 0, raw=raw_markup(bq),
         )
     return _embed(bq, context, "blockquote.instagram-media", ref, handle=handle, author_name=author, date=date,
                   date_text=date_text, text=text)

@@ -22,10 +22,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from lxml import etree
-
 from archiver.models import Embed
 from archiver.platforms import PostRef
+from archiver.platforms.markup import raw_markup
 from archiver.sources import oembed_snapshot
 
 NAME = "mastodon"
@@ -58,7 +57,6 @@ _OTHER_HOSTS = re.compile(
     r"x\.com|bsky\.app|facebook\.com|substack\.com|vimeo\.com|dailymotion\.com|soundcloud\.com)$",
     re.IGNORECASE,
 )
-_RAW_CAP = 4000
 
 
 def _parse(url: str | None) -> tuple[PostRef, bool] | None:
@@ -127,15 +125,8 @@ def from_element(el, context: str) -> Embed | None:
 def _embed(el, context: str, markup: str, ref: PostRef) -> Embed:
     return Embed(
         platform=NAME, markup=markup, detector=f"{NAME}.html", post_id=ref.post_id, url=ref.url,
-        handle=ref.handle, context=context, position=el.sourceline or 0, raw=_raw(el),
+        handle=ref.handle, context=context, position=el.sourceline or 0, raw=raw_markup(el),
     )
-
-
-def _raw(el) -> str:
-    try:
-        return etree.tostring(el, encoding="unicode", with_tail=False)[:_RAW_CAP]
-    except (ValueError, TypeError):
-        return ""
 
 
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url"]

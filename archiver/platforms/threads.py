@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import re
 
-from lxml import etree
-
 from archiver.models import Embed
 from archiver.platforms import PostRef
+from archiver.platforms.markup import raw_markup
 
 NAME = "threads"
 
@@ -45,8 +44,6 @@ _POST_URL = re.compile(
     re.IGNORECASE,
 )
 _URL_IN_TEXT = re.compile(r"(?:https?:)?//(?:www\.)?threads\.(?:net|com)/[^\s\"'<>]+", re.IGNORECASE)
-_WS = re.compile(r"\s+")
-_RAW_CAP = 4000
 
 
 def canonical_url(code: str, handle: str | None = None) -> str:
@@ -89,15 +86,8 @@ def from_element(el, context: str) -> Embed | None:
 def _embed(el, context: str, markup: str, ref: PostRef) -> Embed:
     return Embed(
         platform=NAME, markup=markup, detector=f"{NAME}.html", post_id=ref.post_id, url=ref.url,
-        handle=ref.handle, context=context, position=el.sourceline or 0, raw=_raw(el),
+        handle=ref.handle, context=context, position=el.sourceline or 0, raw=raw_markup(el),
     )
-
-
-def _raw(el) -> str:
-    try:
-        return etree.tostring(el, encoding="unicode", with_tail=False)[:_RAW_CAP]
-    except (ValueError, TypeError):
-        return ""
 
 
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url", "canonical_url"]

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import re
 
-from lxml import etree
-
 from archiver.models import Embed
 from archiver.platforms import PostRef
+from archiver.platforms.markup import raw_markup
 from archiver.sources import oembed_snapshot
 
 NAME = "tiktok"
@@ -49,7 +48,6 @@ _VIDEO_URL = re.compile(
 )
 _ID = re.compile(r"^\d{6,25}$")
 _WS = re.compile(r"\s+")
-_RAW_CAP = 4000
 
 
 def canonical_url(video_id: str, handle: str | None = None) -> str:
@@ -117,7 +115,7 @@ def _from_blockquote(bq, context: str) -> Embed | None:
     return Embed(
         platform=NAME, markup="blockquote.tiktok-embed", detector=f"{NAME}.html", post_id=video_id,
         url=canonical_url(video_id, handle), handle=handle, text=text, context=context,
-        position=bq.sourceline or 0, raw=_raw(bq),
+        position=bq.sourceline or 0, raw=raw_markup(bq),
     )
 
 
@@ -125,15 +123,8 @@ def _embed(el, context: str, markup: str, video_id: str, handle: str | None = No
     return Embed(
         platform=NAME, markup=markup, detector=f"{NAME}.html", post_id=video_id,
         url=canonical_url(video_id, handle), handle=handle, context=context, position=el.sourceline or 0,
-        raw=_raw(el),
+        raw=raw_markup(el),
     )
-
-
-def _raw(el) -> str:
-    try:
-        return etree.tostring(el, encoding="unicode", with_tail=False)[:_RAW_CAP]
-    except (ValueError, TypeError):
-        return ""
 
 
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url", "canonical_url"]

@@ -27,10 +27,9 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from lxml import etree
-
 from archiver.models import Embed
 from archiver.platforms import PostRef
+from archiver.platforms.markup import raw_markup
 from archiver.sources import oembed_snapshot
 
 NAME = "youtube"
@@ -82,7 +81,6 @@ _URL_IN_TEXT = re.compile(
     r"(?:https?:)?//(?:[a-z]+\.)?(?:youtube\.com|youtube-nocookie\.com|youtu\.be)/[^\s\"'<>]+", re.IGNORECASE,
 )
 _WS = re.compile(r"\s+")
-_RAW_CAP = 4000
 
 
 def canonical_url(post_id: str) -> str:
@@ -255,15 +253,8 @@ def _is_provider(el) -> bool:
 def _embed(el, context: str, markup: str, ref: PostRef) -> Embed:
     return Embed(
         platform=NAME, markup=markup, detector=f"{NAME}.html", post_id=ref.post_id, url=ref.url,
-        context=context, position=el.sourceline or 0, raw=_raw(el),
+        context=context, position=el.sourceline or 0, raw=raw_markup(el),
     )
-
-
-def _raw(el) -> str:
-    try:
-        return etree.tostring(el, encoding="unicode", with_tail=False)[:_RAW_CAP]
-    except (ValueError, TypeError):
-        return ""
 
 
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "URL_MARKERS", "from_element", "parse_url", "canonical_url"]

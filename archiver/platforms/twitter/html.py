@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import re
 
-from lxml import etree
-
 from archiver.models import Embed
-from archiver.platforms.twitter.urls import NAME, PIC_LINK, TCO_LINK, canonical_url, parse_url, pic_links
+from archiver.platforms.markup import clean_text, inside, raw_markup
+from archiver.platforms.twitter.urls import (
+    NAME,
+    PIC_LINK,
+    TCO_LINK,
+    canonical_url,
+    parse_url,
+    pic_links,
+)
 
 # (hints, XPath): the XPath runs only on pages where one of its hints occurs; from_element does the
 # exact checks, so the XPaths stay cheap (element names and attribute tests, no string functions).
@@ -29,20 +35,6 @@ HINTS = tuple(h for hints, _ in SIGNATURES for h in hints)
 
 _FOOTER = re.compile(r"[\u2014\u2013-]+\s*(?P<name>.*?)\s*\(\s*@(?P<handle>[A-Za-z0-9_]{1,15})\s*\)", re.S)
 _IFRAME_ID = re.compile(r"[?&]id=(\d{1,20})")
-_WS = re.compile(r"\s+")
-_RAW_CAP = 4000
-
-
-def _clean(text: str | None) -> str | None:
-    text = _WS.sub(" ", (text or "").replace("\xa0", " ")).strip()
-    return text or None
-
-
-def _raw(el) -> str:
-    try:
-        return etree.tostring(el, encoding="unicode", with_tail=False)[:_RAW_CAP]
-    except (ValueError, TypeError):
-        return ""
 
 
 def from_element(el, context: str) -> Embed | None:
@@ -66,8 +58,8 @@ def from_element(el, context: str) -> Embed | None:
         ref = _status_in_src(el)
         return _embed(el, context, "iframe[src*=status]", ref.post_id, ref.handle) if ref else None
     if tag == "figure":
-        ref = parse_url(_clean(el.text_content()) or "") if "twitter" in " ".join(classes) else None
-        text = _clean(el.text_content()) or ""
+        ref = parse_url(clean_text(el.text_content()) or "") if "twitter" in " ".join(classes) else None
+        text = clean_text(el.text_content()) or ""
         if ref and len(text) < 200 and " " not in text:
             return _embed(el, context, "figure.wp-block-embed-twitter", ref.post_id, ref.handle)
         return None
@@ -129,7 +121,7 @@ def _embed(el, context, markup, tweet_id, handle=None) -> Embed:
     return Embed(
         platform=NAME, markup=markup, detector="twitter.html", post_id=tweet_id,
         url=canonical_url(tweet_id, handle), handle=handle, context=context,
-        position=el.sourceline or 0, raw=_raw(el),
+        position=el.sourceline or 0, raw=raw_markup(el),
     )
 
 
@@ -160,15 +152,15 @@ def _from_blockquote(bq, context: str, markup: str) -> Embed:
         links.append(href)
         if parse_url(href):
             # The footer's date link comes last; links in the text may name other tweets.
-            if status_link is None or a.getparent() is bq or not _inside(a, paragraphs):
+            if status_link is None or a.getparent() is bq or not inside(a, paragraphs):
                 status_link = a
     ref = parse_url(status_link.get("href")) if status_link is not None else None
-    text = _clean(" ".join(p.text_content() for p in paragraphs)) if paragraphs else None
+    text = clean_text(" ".join(p.text_content() for p in paragraphs)) if paragraphs else None
     footer = _footer_text(bq, paragraphs, status_link)
     m = _FOOTER.search(footer) if footer else None
     handle = m.group("handle") if m else (ref.handle if ref else None)
-    author = _clean(m.group("name")) if m else None
-    date_text = _clean(status_link.text_content()) if status_link is not None else None
+    author = clean_text(m.group("name")) if m else None
+    date_text = clean_text(status_link.text_content()) if status_link is not None else None
     if not paragraphs:
         # Truncated or minimal embeds: whatever text precedes the footer (or a nested tweet) is the tweet.
         body = bq.text_content()
@@ -179,14 +171,14 @@ def _from_blockquote(bq, context: str, markup: str) -> Embed:
                 body = body.split(nested_text, 1)[0]
         body = body.replace("\xa0", " ")
         foot = _FOOTER.search(body)
-        text = _clean(body[: foot.start() if foot else len(body)])
+        text = clean_text(body[: foot.start() if foot else len(body)])
         if text and date_text and text.endswith(date_text):
-            text = _clean(text[: -len(date_text)])
+            text = clean_text(text[: -len(date_text)])
     elif text and handle:
         # A <p> left unclosed by the embed code swallows the footer too.
         foot = _FOOTER.search(text, max(0, len(text) - 300))
         if foot and foot.group("handle").lower() == handle.lower():
-            text = _clean(text[: foot.start()])
+            text = clean_text(text[: foot.start()])
     all_text = " ".join(filter(None, [text] + links))
     lang = next((p.get("lang") for p in paragraphs if p.get("lang")), None)
     post_id = ref.post_id if ref else None
@@ -198,17 +190,8 @@ def _from_blockquote(bq, context: str, markup: str) -> Embed:
         date=_parse_date(date_text), date_text=date_text, text=text, lang=lang,
         pic_links=pic_links(all_text),
         links=tuple(dict.fromkeys(h for h in links if TCO_LINK.match(h))),
-        context=context, position=bq.sourceline or 0, raw=_raw(bq),
+        context=context, position=bq.sourceline or 0, raw=raw_markup(bq),
     )
-
-
-def _inside(el, containers) -> bool:
-    parent = el.getparent()
-    while parent is not None:
-        if any(parent is c for c in containers):
-            return True
-        parent = parent.getparent()
-    return False
 
 
 def _footer_text(bq, paragraphs, status_link) -> str:
@@ -216,12 +199,12 @@ def _footer_text(bq, paragraphs, status_link) -> str:
     parts = [bq.text or ""]
     nested = _nested_tweets(bq)
     for child in bq:
-        if any(n is child or _inside(n, [child]) for n in nested):
+        if any(n is child or inside(n, [child]) for n in nested):
             break
         if not isinstance(child.tag, str) or child.tag == "p" or child is status_link:
             parts.append(child.tail or "")
             continue
-        if any(p is child or _inside(p, [child]) for p in paragraphs):
+        if any(p is child or inside(p, [child]) for p in paragraphs):
             parts.append(child.tail or "")
             continue
         parts.append(child.text_content() if child is not status_link else "")

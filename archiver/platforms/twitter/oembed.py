@@ -1,7 +1,6 @@
 """Pure parsing of publish.twitter.com/oembed responses (no HTTP, no database)."""
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +9,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import lxml.etree
 import lxml.html
+
+from archiver.jsonbody import load_json, one_line
 
 DEFAULT_BASE = "https://publish.twitter.com"
 
@@ -113,12 +114,12 @@ def _classify(status_code: int, body: bytes | str | None) -> OEmbedResult:
     if status_code == 404:
         return OEmbedResult(outcome="not_found", status_code=status_code)
     if status_code == 403:
-        data, _ = _load_json(body)
+        data, _ = load_json(body)
         message = data.get("error") if isinstance(data, dict) and isinstance(data.get("error"), str) else None
-        return OEmbedResult(outcome="protected", status_code=status_code, error=_one_line(message) if message else None)
+        return OEmbedResult(outcome="protected", status_code=status_code, error=one_line(message) if message else None)
     if not isinstance(status_code, int) or not 200 <= status_code < 300:
         return _error(status_code, f"HTTP {status_code}")
-    data, problem = _load_json(body)
+    data, problem = load_json(body)
     if problem:
         return _error(status_code, problem)
     if not isinstance(data, dict):
@@ -186,34 +187,10 @@ def _strip_query(url: str | None) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
-def _load_json(body: bytes | str | None) -> tuple[Any, str | None]:
-    if body is None:
-        return None, "empty body"
-    if isinstance(body, (bytes, bytearray, memoryview)):
-        try:
-            text = bytes(body).decode("utf-8-sig")
-        except UnicodeDecodeError:
-            return None, f"body is not UTF-8 text ({len(bytes(body))} bytes)"
-    elif isinstance(body, str):
-        text = body
-    else:
-        return None, f"unsupported body type {type(body).__name__}"
-    if not text.strip():
-        return None, "empty body"
-    try:
-        return json.loads(text), None
-    except (ValueError, RecursionError) as exc:
-        return None, f"not JSON: {_one_line(str(exc))}"
-
-
 def _error(status_code: Any, message: str) -> OEmbedResult:
     return OEmbedResult(
-        outcome="error", status_code=status_code if isinstance(status_code, int) else None, error=_one_line(message)
+        outcome="error", status_code=status_code if isinstance(status_code, int) else None, error=one_line(message)
     )
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _str(value: Any) -> str | None:

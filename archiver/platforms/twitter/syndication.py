@@ -1,13 +1,13 @@
 """Pure parsing of cdn.syndication.twimg.com/tweet-result responses (no HTTP, no database)."""
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from archiver.jsonbody import load_json, one_line, snippet
 from archiver.platforms.twitter.token import syndication_token
 
 DEFAULT_BASE = "https://cdn.syndication.twimg.com"
@@ -243,8 +243,8 @@ def _classify(status_code: int, body: bytes | str | None) -> SyndicationResult:
     if status_code == 404:
         return SyndicationResult(outcome="not_found", status_code=status_code)
     if not isinstance(status_code, int) or not 200 <= status_code < 300:
-        return _error(status_code, f"HTTP {status_code}{_snippet(body)}")
-    data, problem = _load_json(body)
+        return _error(status_code, f"HTTP {status_code}{snippet(body)}")
+    data, problem = load_json(body, show_start=True)
     if problem:
         return _error(status_code, problem)
     # react-tweet's API route wraps the tweet as {"data": tweet}.
@@ -594,44 +594,10 @@ def _card(data: Any, entities: Entities) -> Card | None:
     )
 
 
-def _load_json(body: bytes | str | None) -> tuple[Any, str | None]:
-    if body is None:
-        return None, "empty body"
-    if isinstance(body, (bytes, bytearray, memoryview)):
-        raw = bytes(body)
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            return None, f"body is not UTF-8 text ({len(raw)} bytes)"
-    elif isinstance(body, str):
-        text = body
-    else:
-        return None, f"unsupported body type {type(body).__name__}"
-    if not text.strip():
-        return None, "empty body"
-    try:
-        return json.loads(text), None
-    except (ValueError, RecursionError) as exc:
-        return None, f"not JSON: {_one_line(str(exc))}{_snippet(text)}"
-
-
 def _error(status_code: Any, message: str) -> SyndicationResult:
     return SyndicationResult(
-        outcome="error", status_code=status_code if isinstance(status_code, int) else None, error=_one_line(message)
+        outcome="error", status_code=status_code if isinstance(status_code, int) else None, error=one_line(message)
     )
-
-
-def _snippet(body: Any, limit: int = 80) -> str:
-    if isinstance(body, (bytes, bytearray)):
-        body = bytes(body[: limit * 4]).decode("utf-8", "replace")
-    if not isinstance(body, str) or not body.strip():
-        return ""
-    text = _one_line(body)
-    return f": {text[:limit]}{'…' if len(text) > limit else ''}"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _iso_from_twitter(value: Any) -> str | None:

@@ -1,0 +1,51 @@
+"""Small helpers every platform's HTML signatures share: outer markup, clean text, ancestry."""
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+RAW_CAP = 4000  # characters of an embed's markup kept in embeds.raw
+_WS = re.compile(r"\s+")
+
+
+def raw_markup(el) -> str:
+    """The element's outer HTML, capped; "" when lxml cannot serialise it."""
+    try:
+        return etree.tostring(el, encoding="unicode", with_tail=False)[:RAW_CAP]
+    except (ValueError, TypeError):
+        return ""
+
+
+def clean_text(text: str | None) -> str | None:
+    """Whitespace (and no-break spaces) collapsed; None for nothing."""
+    text = _WS.sub(" ", (text or "").replace("\xa0", " ")).strip()
+    return text or None
+
+
+def inside(el, containers) -> bool:
+    """Whether el sits below any of the containers."""
+    parent = el.getparent()
+    while parent is not None:
+        if any(parent is c for c in containers):
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def text_with_breaks(el) -> str:
+    """Text content with <br> as a line break (text_content() glues the lines together)."""
+    parts = []
+
+    def walk(node):
+        if node.tag == "br":
+            parts.append("\n")
+        elif isinstance(node.tag, str) and node.text:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(el)
+    return "".join(parts)
