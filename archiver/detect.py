@@ -110,12 +110,6 @@ def _lowered(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass").lower()
 
 
-def present_platforms(text: str) -> list:
-    """The platform modules with at least one signature hint in the text."""
-    hits = _registry().scan(_lowered(text))
-    return list(dict.fromkeys(s.platform for s in _registry().signatures if any(h in hits for h in s.hints)))
-
-
 def detect(article: Article, page: ParsedPage | None = None) -> list[Embed]:
     """Every embed an article shows, in document order, each post once per article."""
     if article.kind == "html":

@@ -176,13 +176,13 @@ def _stoppable_sleep(stop: threading.Event | None):
 
 def snapshot_post(post: dict, ctx: FetchContext) -> PostResult:
     """Fetch one post from every source its platform has; runs in a worker thread."""
-    from archiver.platforms import load_platforms
+    from archiver.platforms import platform_module
 
     result = PostResult(post_id=post["id"])
     _local.attempts = result.attempts
     _local.interrupted = False
     try:
-        mod = next((m for m in load_platforms() if m.NAME == post["platform"]), None)
+        mod = platform_module(post["platform"])
         snap = getattr(mod, "snapshot", None) if mod else None
         if snap is None:
             return result

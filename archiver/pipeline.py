@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable
 
 from archiver.articles import DEFAULT_MAX_BYTES, read_source, with_metadata
-from archiver.detect import DETECTOR_VERSION, detect, parse_html, present_platforms
+from archiver.detect import DETECTOR_VERSION, detect, parse_html
 from archiver.errors import ArchiverError, SourceError
 from archiver.models import Article, Embed
 from archiver.store import SaveResult, save_article
@@ -27,11 +26,9 @@ def analyse(article: Article) -> tuple[Article, list[Embed]]:
     """Metadata and embeds of an article, parsing its HTML once."""
     page = None
     if article.kind == "html":
-        # Metadata needs the tree anyway, but a page with no platform hint skips detection work.
+        # Metadata needs the tree anyway; detection reuses it (and still skips a page with no hint).
         page = parse_html(article.text)
         article = with_metadata(article, page.root if page else None)
-        if not present_platforms(article.text):
-            return article, []
     return article, detect(article, page)
 
 
@@ -59,14 +56,3 @@ def process_source(source: str, *, db=None, client=None, policy=None, stdin=None
         # A bug on one odd input must not stop the other sources; the line says which one.
         return Outcome(source, error=f"{source}: could not be analysed: {type(exc).__name__}: {exc}".splitlines()[0])
 
-
-def process_sources(sources: Iterable[str], on_outcome: Callable[[Outcome], None] | None = None,
-                    **kwargs) -> list[Outcome]:
-    """process_source over many sources, reporting each outcome as it comes."""
-    outcomes = []
-    for source in sources:
-        outcome = process_source(source, **kwargs)
-        if on_outcome:
-            on_outcome(outcome)
-        outcomes.append(outcome)
-    return outcomes

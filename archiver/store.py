@@ -441,7 +441,7 @@ def _candidates(db, embed: Embed, unresolved_only: bool):
     if unresolved_only:
         sql += " AND platform_post_id IS NULL"
     sql += " ORDER BY id"
-    return [dict(zip([c[0] for c in cur.description], r)) for cur in [db.execute(sql, params)] for r in cur.fetchall()]
+    return _dicts(db.execute(sql, params))
 
 
 def _same_post(row: dict, embed: Embed) -> bool:
@@ -458,10 +458,8 @@ def upsert_post(db, embed: Embed, now: str) -> tuple[int, bool]:
     """The posts row for an embed, created or merged with an earlier sighting; (id, created)."""
     row = None
     if embed.post_id:
-        cur = db.execute("SELECT * FROM posts WHERE platform = ? AND platform_post_id = ?",
-                         [embed.platform, embed.post_id])
-        r = cur.fetchone()
-        row = dict(zip([c[0] for c in cur.description], r)) if r else None
+        row = next(iter(_dicts(db.execute("SELECT * FROM posts WHERE platform = ? AND platform_post_id = ?",
+                                          [embed.platform, embed.post_id]))), None)
         if row is None:
             row = next((c for c in _candidates(db, embed, True) if _same_post(c, embed)), None)
             if row is not None:
@@ -535,7 +533,7 @@ def status_summary(db) -> dict:
         "posts_by_platform_status": posts,
         "snapshots": one("SELECT count(*) FROM snapshots"),
         "fetch_attempts": one("SELECT count(*) FROM fetch_attempts"),
-        "posts_due": one(f"SELECT count(*) FROM posts WHERE next_fetch_at <= '{utcnow()}'"),
+        "posts_due": db.execute("SELECT count(*) FROM posts WHERE next_fetch_at <= ?", [utcnow()]).fetchone()[0],
     }
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -25,10 +25,7 @@ class VerifyReport:
     bodies: int = 0
     media: int = 0
     warc_files: int = 0
-    problems: list = None
-
-    def __post_init__(self):
-        self.problems = self.problems or []
+    problems: list = field(default_factory=list)
 
 
 def verify_archive(db, db_path: str | Path) -> VerifyReport:

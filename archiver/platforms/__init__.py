@@ -13,6 +13,7 @@ Each platform module exposes:
 from __future__ import annotations
 
 import importlib
+from functools import lru_cache
 from dataclasses import dataclass
 
 
@@ -31,8 +32,9 @@ PLATFORM_MODULES = (
 )
 
 
-def load_platforms() -> list:
-    """Import every platform module that exists, in a fixed order."""
+@lru_cache(maxsize=1)
+def load_platforms() -> tuple:
+    """Every platform module that exists, imported once, in a fixed order."""
     mods = []
     for name in PLATFORM_MODULES:
         try:
@@ -40,13 +42,10 @@ def load_platforms() -> list:
         except ModuleNotFoundError as exc:
             if exc.name != f"archiver.platforms.{name}":
                 raise
-    return mods
+    return tuple(mods)
 
 
-def parse_post_url(url: str) -> PostRef | None:
-    """The post a URL names, on any known platform."""
-    for mod in load_platforms():
-        ref = mod.parse_url(url)
-        if ref:
-            return ref
-    return None
+def platform_module(name: str):
+    """The module of one platform, or None."""
+    return next((m for m in load_platforms() if m.NAME == name), None)
+

@@ -201,13 +201,10 @@ def _footer_text(bq, paragraphs, status_link) -> str:
     for child in bq:
         if any(n is child or inside(n, [child]) for n in nested):
             break
-        if not isinstance(child.tag, str) or child.tag == "p" or child is status_link:
-            parts.append(child.tail or "")
-            continue
-        if any(p is child or inside(p, [child]) for p in paragraphs):
-            parts.append(child.tail or "")
-            continue
-        parts.append(child.text_content() if child is not status_link else "")
+        holds_text = (isinstance(child.tag, str) and child is not status_link
+                      and not any(p is child or inside(p, [child]) for p in paragraphs))
+        if holds_text:
+            parts.append(child.text_content())
         parts.append(child.tail or "")
     return "".join(parts).replace("\xa0", " ")
 
