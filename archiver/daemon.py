@@ -89,7 +89,7 @@ def run_daemon(settings: Settings, db_path: str | Path) -> int:
     from archiver.store import open_db
 
     log = logging.getLogger("archiver.daemon")
-    open_db(db_path).close()  # create or migrate before the first job
+    open_db(db_path, busy_timeout_ms=settings.daemon.busy_timeout_ms).close()  # create or migrate first
     lock = DaemonLock(db_path)
     lock.acquire()
     stop = threading.Event()

@@ -75,6 +75,12 @@ def query(db_path: Path, sql: str, params=()):
         conn.close()
 
 
+def count(db_path: Path, sql: str) -> int:
+    """A count(*) query's answer, or -1 while the database is not there or not readable yet."""
+    rows = query(db_path, sql)
+    return rows[0][0] if rows else -1
+
+
 def wait_for(predicate, timeout=30.0, what="condition", daemon: Daemon | None = None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -248,15 +254,15 @@ def test_a_locked_database_fails_the_job_clearly_and_the_daemon_goes_on(tmp_path
                           daemon={"busy_timeout_ms": 300})
     db_path = tmp_path / "archive.db"
     daemon = daemons(config)
-    wait_for(lambda: query(db_path, "SELECT count(*) FROM job_runs WHERE status = 'ok'") != [(0,)] and
-             query(db_path, "SELECT count(*) FROM job_runs WHERE status = 'ok'"), what="a first run", daemon=daemon)
+    ok_runs = "SELECT count(*) FROM job_runs WHERE status = 'ok'"
+    wait_for(lambda: count(db_path, ok_runs) > 0, what="a first run", daemon=daemon)
     blocker = sqlite3.connect(db_path, timeout=5)
     blocker.execute("BEGIN EXCLUSIVE")
     wait_for(lambda: "database is locked" in daemon.stderr(), what="a locked-database error", daemon=daemon)
     blocker.rollback()
     blocker.close()
-    ok_before = query(db_path, "SELECT count(*) FROM job_runs WHERE status = 'ok'")[0][0]
-    wait_for(lambda: query(db_path, "SELECT count(*) FROM job_runs WHERE status = 'ok'")[0][0] > ok_before + 2,
+    ok_before = count(db_path, ok_runs)
+    wait_for(lambda: count(db_path, ok_runs) > ok_before + 2,
              what="jobs succeeding again", daemon=daemon)
     assert daemon.stop() == 0
     assert "job" in daemon.stderr() and "failed: OperationalError: database is locked" in daemon.stderr()
