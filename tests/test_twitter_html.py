@@ -131,3 +131,33 @@ def test_custom_and_third_party_embeds(markup, markup_name, post_id, handle):
 ])
 def test_lookalikes_are_not_embeds(markup):
     assert detect_html(f"<html><body>{markup}</body></html>") == []
+
+
+def _every_occurrence(patterns, data: bytes) -> dict:
+    """The reference answer: each pattern's positions by plain substring search, overlaps included."""
+    out = {}
+    for p in patterns:
+        pos = data.find(p.encode())
+        while pos != -1:
+            out.setdefault(p, []).append(pos)
+            pos = data.find(p.encode(), pos + 1)
+    return out
+
+
+def test_hint_scan_finds_every_occurrence_overlapping_ones_included():
+    import random
+
+    from archiver.detect import _registry
+
+    registry = _registry()
+    assert len(registry.fast) > 1  # the patterns really are split over several packed automata
+    rng = random.Random(7)
+    pieces = registry.patterns + ["<p>", " ", "tw", "you", "\\", "/", "-id", "embed"]
+    for _ in range(300):
+        # Pattern pieces glued at random: suffix of one is the start of the next, one inside another.
+        data = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 40))).lower().encode()
+        assert registry.scan(data) == _every_occurrence(registry.patterns, data)
+    glued = b"twitter-tweet-rendered tweet-idtweet_id wp-block-embed-twitter youtube.com/embed/x &lt;blockquote"
+    hits = registry.scan(glued)
+    assert {"twitter-tweet", "twitter-tweet-rendered", "tweet-id", "tweet_id", "wp-block-embed",
+            "wp-block-embed-twitter", "youtube.com/embed", "youtube.com/embed/", "&lt;blockquote"} <= set(hits)

@@ -125,18 +125,19 @@ def _embed(el, context, markup, tweet_id, handle=None) -> Embed:
     )
 
 
-def _own(bq, tag: str) -> list:
-    """Descendants of a blockquote up to the first tweet blockquote nested in it.
+def _own(bq) -> tuple[list, list]:
+    """(paragraphs, links) of a blockquote, up to the first tweet blockquote nested in it.
 
     A nested tweet means the embed code was never closed, so everything after it belongs elsewhere.
     """
-    out = []
-    for el in bq.iter():
-        if el is not bq and el.tag == "blockquote" and "twitter-tweet" in (el.get("class") or "").split():
-            break
-        if el.tag == tag:
-            out.append(el)
-    return out
+    paragraphs, links = [], []
+    for el in bq.iter("p", "a", "blockquote"):  # only these tags: each element visited costs a proxy
+        if el.tag == "blockquote":
+            if el is not bq and "twitter-tweet" in (el.get("class") or "").split():
+                break
+        else:
+            (paragraphs if el.tag == "p" else links).append(el)
+    return paragraphs, links
 
 
 def _nested_tweets(bq) -> list:
@@ -144,10 +145,10 @@ def _nested_tweets(bq) -> list:
 
 
 def _from_blockquote(bq, context: str, markup: str) -> Embed:
-    paragraphs = _own(bq, "p")
+    paragraphs, anchors = _own(bq)
     status_link = None
     links = []
-    for a in _own(bq, "a"):
+    for a in anchors:
         href = (a.get("href") or "").strip()
         links.append(href)
         if parse_url(href):
