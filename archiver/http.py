@@ -49,6 +49,7 @@ class Exchange:
     http_version: str = "HTTP/1.1"
     reason: str = ""
     raw_headers: list = field(default_factory=list)  # [(name, value)] as sent, in order
+    hops: list = field(default_factory=list)  # the redirect responses before this one, each an Exchange
 
     @property
     def content_type(self) -> str | None:
@@ -122,6 +123,7 @@ def fetch(client: httpx.Client, url: str, policy: HttpPolicy, *, max_bytes: int 
     t0 = time.monotonic()
     seen = {url}
     hop_headers = headers
+    hops: list[Exchange] = []
     while True:
         with guard(current) if guard is not None else nullcontext():
             if deadline is None:
@@ -135,6 +137,7 @@ def fetch(client: httpx.Client, url: str, policy: HttpPolicy, *, max_bytes: int 
         if follow_redirects and exchange.status in (301, 302, 303, 307, 308) and "location" in exchange.headers:
             target = urljoin(current, exchange.headers["location"])
             redirects.append((exchange.status, current, target))
+            hops.append(exchange)  # kept whole: the WARC holds every hop, as a crawler's would
             if len(redirects) > policy.max_redirects or target in seen:
                 raise FetchError(url, f"redirect loop or too many redirects ({len(redirects)}) at {target}",
                                  status=exchange.status)
@@ -145,6 +148,7 @@ def fetch(client: httpx.Client, url: str, policy: HttpPolicy, *, max_bytes: int 
             continue
         exchange.url = url
         exchange.redirects = redirects
+        exchange.hops = hops
         exchange.started_at = started_at
         exchange.elapsed = time.monotonic() - t0
         return exchange

@@ -265,17 +265,21 @@ class WarcWriter:
     def write_exchange(self, ex: Exchange, *, target_uri: str | None = None) -> WarcLocation:
         """Write the response and request records of one exchange, fsynced; return the response's place.
 
-        The response headers are rewritten to match the decoded body we keep (see consistent_headers):
-        Transfer-Encoding and decoded Content-Encoding become X-Archiver-Original-*, Content-Length is fixed.
+        Each redirect hop before it (``ex.hops``) is written first, as its own response and request
+        pair, so the file shows the whole chain a reader followed. The response headers are rewritten
+        to match the decoded body we keep (see consistent_headers): Transfer-Encoding and decoded
+        Content-Encoding become X-Archiver-Original-*, Content-Length is fixed.
         """
-        resp, req, resp_id, digest = build_records(ex, target_uri=target_uri)  # compress outside the lock
+        # Compressed outside the lock.
+        hops = b"".join(b"".join(build_records(hop, target_uri=hop.url)[:2]) for hop in ex.hops)
+        resp, req, resp_id, digest = build_records(ex, target_uri=target_uri)
         with self._lock:
             if self._fd is not None and self._size >= self.max_bytes:
                 self._close_file()
             if self._fd is None:
                 self._open_file()
-            offset = self._size
-            self._append(resp + req)
+            offset = self._size + len(hops)
+            self._append(hops + resp + req)  # one append: a chain is never split across files
             path = self._path
         rel = path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
         return WarcLocation(rel, offset, len(resp), resp_id, digest)

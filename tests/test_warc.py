@@ -259,6 +259,30 @@ def test_real_exchange_through_fetch(upstream, writer, db):  # noqa: F811
     assert verify_warcs(warc_dir(db)) == []
 
 
+def test_every_redirect_hop_is_kept_before_the_final_response(upstream, writer, db):  # noqa: F811
+    upstream.route("/story.html", HTML, content_type="text/html; charset=utf-8")
+    upstream.fault("/s/abc", "redirect", location="/amp/story", status=301)
+    upstream.fault("/amp/story", "redirect", location=upstream.url + "/story.html", status=302)
+    with httpx.Client(headers={"Accept-Encoding": "identity"}) as client:
+        ex = fetch(client, upstream.url + "/s/abc", HttpPolicy(allow_private=True))
+    assert [h.status for h in ex.hops] == [301, 302] and ex.status == 200
+
+    loc = writer.write_exchange(ex)
+    rows = [r for r in index(writer.path) if r["warc-type"] != "warcinfo"]
+    assert [(r["warc-type"], r["warc-target-uri"].replace(upstream.url, ""), r.get("http:status"))
+            for r in rows] == [
+        ("response", "/s/abc", "301"), ("request", "/s/abc", None),
+        ("response", "/amp/story", "302"), ("request", "/amp/story", None),
+        ("response", "/story.html", "200"), ("request", "/story.html", None),
+    ]
+    assert int(rows[4]["offset"]) == loc.offset  # the location names the final response, not a hop
+    first = read_record(db.parent, WarcLocation(loc.file, int(rows[0]["offset"]), int(rows[0]["length"])))
+    assert dict(first.http_headers)["Location"] == "/amp/story"
+    assert read_record(db.parent, loc).payload == HTML
+    assert warcio_cli("check", writer.path).returncode == 0
+    assert verify_warcs(warc_dir(db)) == []
+
+
 # -- files: rotation, fresh names, concurrency
 
 def test_rotation_by_size_keeps_offsets_right(db):
