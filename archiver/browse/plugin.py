@@ -324,10 +324,52 @@ async def media_route(datasette, request):
     path = media_file(db.path, found[0]["path"])
     if path is None:
         return refused
-    return AsgiFileDownload(path, content_type=MEDIA_TYPES[path.suffix.lower()], headers={
-        "content-security-policy": MEDIA_CSP, "x-content-type-options": "nosniff",
-        "cache-control": "max-age=31536000, immutable",
-    })
+    headers = {"content-security-policy": MEDIA_CSP, "x-content-type-options": "nosniff",
+               "cache-control": "max-age=31536000, immutable", "accept-ranges": "bytes"}
+    content_type = MEDIA_TYPES[path.suffix.lower()]
+    wanted = request.headers.get("range")
+    if wanted is None:
+        return AsgiFileDownload(path, content_type=content_type, headers=headers)
+    size = path.stat().st_size
+    span = byte_range(wanted, size)
+    if span is None:  # several ranges or a malformed header: the whole file, as RFC 9110 allows
+        return AsgiFileDownload(path, content_type=content_type, headers=headers)
+    if span == ():
+        return Response.text("range not satisfiable", status=416,
+                             headers={**headers, "content-range": f"bytes */{size}"})
+    start, end = span
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        body = fh.read(end - start + 1)
+    return Response(body, status=206, content_type=content_type,
+                    headers={**headers, "content-range": f"bytes {start}-{start + len(body) - 1}/{size}"})
+
+
+_RANGE = re.compile(r"bytes=(\d{0,18})-(\d{0,18})")
+RANGE_CHUNK = 4 * 1024 * 1024  # most bytes one 206 answer carries; a video player asks again for more
+
+
+def byte_range(header: str, size: int) -> tuple[int, int] | tuple | None:
+    """(first, last) byte of a single ``Range: bytes=`` request, capped at RANGE_CHUNK bytes.
+
+    () when it cannot be satisfied (416); None when the header is not one range we serve (send all).
+    """
+    m = _RANGE.fullmatch(header.strip())
+    if not m or not (m.group(1) or m.group(2)):
+        return None
+    first, last = m.group(1), m.group(2)
+    if not first:  # bytes=-N: the last N bytes
+        if int(last) == 0:
+            return ()
+        start, end = max(0, size - int(last)), size - 1
+    else:
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+        if last and int(last) < start:
+            return None
+    if start >= size:
+        return ()
+    return start, min(end, start + RANGE_CHUNK - 1)
 
 
 async def css_route(request):
