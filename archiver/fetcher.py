@@ -64,6 +64,9 @@ def backoff(failures: int, now: str, retry_after: float | None = None, base: flo
     return _iso(_dt(now) + timedelta(seconds=wait_s))
 
 
+_EVIDENCE_ONLY = {"captures", "none", "requested"}  # outcomes that say nothing of the post's own state
+
+
 def decide(post: dict, result: PostResult, now: str, schedule: tuple, limits=None) -> None:
     """Set the post's new status, reason, failure count and next fetch time from what the sources said."""
     by = {}
@@ -87,6 +90,15 @@ def decide(post: dict, result: PostResult, now: str, schedule: tuple, limits=Non
         else:
             since = post.get("status_changed_at") if post.get("status") == status else now
         result.next_fetch_at = next_recheck(since, now, schedule)
+        return
+    if result.sources and set(by) <= _EVIDENCE_ONLY:
+        # Only the web archives answered (a platform with no source of its own): they cannot tell
+        # whether the post still exists, so its status stays; their captures are looked up again on
+        # the re-check schedule, since archives keep capturing.
+        found = sum(len(s.captures) for s in result.sources)
+        result.status, result.failures = "pending" if post["status"] == "failed" else post["status"], 0
+        result.reason = f"no source of its own yet; web archives: {found} capture{'s' if found != 1 else ''}"
+        result.next_fetch_at = next_recheck(post.get("status_changed_at") or now, now, schedule)
         return
     failures = (post.get("fetch_failures") or 0) + 1
     if res is not None and not res.post_id:

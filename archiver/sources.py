@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from urllib.parse import urlencode
 
 from archiver import wayback
@@ -91,16 +92,36 @@ def wayback_captures(ctx, post_url: str, url_key: str) -> list[SourceResult]:
     return results
 
 
+def web_archive_evidence(ctx, post_url: str) -> list[SourceResult]:
+    """The Wayback Machine's captures of a post URL, and a Save Page Now request when keys are set."""
+    results = wayback_captures(ctx, post_url, re.sub(r"^https?://", "", post_url))
+    saved = save_page_now(ctx, post_url)
+    if saved is not None:
+        results.append(saved)
+    return results
+
+
 def oembed_snapshot(source: str, endpoint_of):
-    """A platform's snapshot(): one key-less oEmbed lookup of the post's canonical URL."""
+    """A platform's snapshot(): a key-less oEmbed lookup of the post's canonical URL, then the Wayback Machine."""
     def snapshot(post: dict, ctx):
-        """(None, [oEmbed result], []) for one post."""
+        """(None, [oEmbed result, Wayback results...], []) for one post."""
         url = post.get("canonical_url")
         if not url:
             return None, [SourceResult(source, "error", error="no canonical URL to look up")], []
         endpoint, extra_hosts = endpoint_of(ctx, url)
-        return None, [oembed(ctx, source, endpoint, url, extra_hosts=extra_hosts)], []
+        return None, [oembed(ctx, source, endpoint, url, extra_hosts=extra_hosts)] + web_archive_evidence(ctx, url), []
     return snapshot
+
+
+def web_archive_snapshot(post: dict, ctx):
+    """snapshot() of a platform with no key-less source of its own: what the Wayback Machine holds.
+
+    The post's own state stays unknown (it waits for a source); its existing captures are evidence.
+    """
+    url = post.get("canonical_url")
+    if not url:
+        return None, [], []
+    return None, web_archive_evidence(ctx, url), []
 
 
 def save_page_now(ctx, post_url: str) -> SourceResult | None:

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from archiver.cli import cli
 from archiver.config import Endpoints
+from archiver.fetcher import next_recheck
 from archiver.store import open_db
 from archiver.warc import read_record, WarcLocation
 from tests.upstream import fake_media, load_sample, syndication_routes, wayback_routes
@@ -267,7 +268,20 @@ def test_other_platforms_through_their_oembed_endpoints(served, upstream, tmp_pa
     db = open_db(db_path)
     rows = {r[0]: r[1:] for r in db.execute("SELECT platform, status, status_reason, next_fetch_at FROM posts")}
     assert rows["youtube"][0] == "archived" and rows["tiktok"][0] == "archived"
-    assert rows["instagram"] == ("pending", "no snapshot source for this platform", None)
+    # Instagram has no key-less source: it waits, with what the Wayback Machine holds as evidence,
+    # looked up again on the re-check schedule.
+    status, reason, next_at = rows["instagram"]
+    assert (status, reason) == ("pending", "no source of its own yet; web archives: 2 captures")
+    [(first_seen,)] = db.execute("SELECT status_changed_at FROM posts WHERE platform = 'instagram'").fetchall()
+    assert next_at == next_recheck(first_seen, first_seen, ("1h",))
+    cdx_asked = {r.query.get("url") for r in upstream.requests if r.path == "/cdx/search/cdx"}
+    assert "www.instagram.com/p/Cy6H6RGR4aK/" in cdx_asked
+    by_platform = {}
+    for platform, source, outcome in db.execute(
+            "SELECT p.platform, s.source, s.outcome FROM snapshots s JOIN posts p ON p.id = s.post_id"):
+        by_platform.setdefault(platform, set()).add((source, outcome))
+    for platform in ("instagram", "tiktok", "youtube"):
+        assert {("wayback-available", "captures"), ("wayback-cdx", "captures")} <= by_platform[platform], platform
     texts = dict(db.execute("SELECT source, text FROM snapshots WHERE outcome = 'archived'"))
     assert texts["youtube-oembed"] == json.loads(load_sample("oembed_youtube_alley_dQw4w9WgXcQ.json"))["title"]
     assert "tiktok-oembed" in texts
@@ -329,3 +343,21 @@ def test_an_absurd_retry_after_is_capped_not_a_crash(served, upstream, tmp_path)
     assert result.exit_code == 0, result.output
     post = open_db(db_path)["posts"].get(1)
     assert post["status"] == "pending" and post["next_fetch_at"] < "2027"
+
+
+def test_web_archive_answers_alone_keep_the_status_and_errors_still_back_off():
+    from archiver.fetcher import decide
+    from archiver.snapshots import PostResult, SourceResult
+
+    now = "2026-11-28T06:00:00Z"
+    post = {"status": "failed", "fetch_failures": 8, "status_changed_at": "2026-11-01T00:00:00Z"}
+    result = PostResult(1, sources=[SourceResult("wayback-available", "captures", captures=[{"t": 1}]),
+                                    SourceResult("wayback-cdx", "none")])
+    decide(post, result, now, ("1h", "30d"))
+    assert (result.status, result.failures) == ("pending", 0)
+    assert result.reason == "no source of its own yet; web archives: 1 capture"
+    assert result.next_fetch_at == "2026-12-01T00:00:00Z"  # on the re-check schedule, not a retry
+    failing = PostResult(1, sources=[SourceResult("wayback-available", "captures"),
+                                     SourceResult("wayback-cdx", "error", error="HTTP 503")])
+    decide({"status": "pending", "fetch_failures": 0}, failing, now, ("1h",))
+    assert (failing.status, failing.failures) == ("pending", 1) and "HTTP 503" in failing.reason

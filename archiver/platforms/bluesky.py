@@ -136,5 +136,5 @@ def _footer_parts(bq):
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url"]
 
 
-# How a post is snapshotted: the platform's key-less oEmbed endpoint.
+# How a post is snapshotted: the platform's key-less oEmbed endpoint, then the Wayback Machine.
 snapshot = oembed_snapshot("bluesky-oembed", lambda ctx, url: (ctx.endpoints.bluesky_oembed.rstrip("/") + "/oembed", ()))

@@ -29,6 +29,7 @@ from archiver.dates import parse_embed_date
 from archiver.models import Embed
 from archiver.platforms import PostRef
 from archiver.platforms.markup import clean_text, raw_markup, text_with_breaks
+from archiver.sources import web_archive_snapshot
 
 NAME = "instagram"
 
@@ -301,3 +302,7 @@ def parse_date(text: str | None) -> str | None:
 
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "URL_MARKERS", "from_element", "parse_url", "canonical_url",
            "parse_date"]
+
+
+# How a post is snapshotted: no key-less source of its own yet, so what the Wayback Machine holds of it.
+snapshot = web_archive_snapshot

@@ -142,5 +142,5 @@ def _oembed_endpoint(ctx, url: str):
     return f"https://{host}/api/oembed", (host,)
 
 
-# How a post is snapshotted: its instance's oEmbed endpoint, which needs no key.
+# How a post is snapshotted: its instance's oEmbed endpoint, which needs no key, then the Wayback Machine.
 snapshot = oembed_snapshot("mastodon-oembed", _oembed_endpoint)

@@ -19,6 +19,7 @@ import re
 from archiver.models import Embed
 from archiver.platforms import PostRef
 from archiver.platforms.markup import raw_markup
+from archiver.sources import web_archive_snapshot
 
 NAME = "threads"
 
@@ -91,3 +92,7 @@ def _embed(el, context: str, markup: str, ref: PostRef) -> Embed:
 
 
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url", "canonical_url"]
+
+
+# How a post is snapshotted: no key-less source of its own yet, so what the Wayback Machine holds of it.
+snapshot = web_archive_snapshot

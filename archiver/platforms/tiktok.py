@@ -130,5 +130,5 @@ def _embed(el, context: str, markup: str, video_id: str, handle: str | None = No
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url", "canonical_url"]
 
 
-# How a post is snapshotted: the platform's key-less oEmbed endpoint.
+# How a post is snapshotted: the platform's key-less oEmbed endpoint, then the Wayback Machine.
 snapshot = oembed_snapshot("tiktok-oembed", lambda ctx, url: (ctx.endpoints.tiktok_oembed.rstrip("/") + "/oembed", ()))

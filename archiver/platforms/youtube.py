@@ -260,5 +260,5 @@ def _embed(el, context: str, markup: str, ref: PostRef) -> Embed:
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "URL_MARKERS", "from_element", "parse_url", "canonical_url"]
 
 
-# How a post is snapshotted: the platform's key-less oEmbed endpoint.
+# How a post is snapshotted: the platform's key-less oEmbed endpoint, then the Wayback Machine.
 snapshot = oembed_snapshot("youtube-oembed", lambda ctx, url: (ctx.endpoints.youtube_oembed.rstrip("/") + "/oembed", ()))
