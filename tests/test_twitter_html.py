@@ -144,11 +144,16 @@ def _every_occurrence(patterns, data: bytes) -> dict:
     return out
 
 
-def test_hint_scan_finds_every_occurrence_overlapping_ones_included():
+@pytest.mark.parametrize("chunk,dense", [(1 << 20, 1000), (1 << 20, 0), (7, 1000), (50, 2)])
+def test_hint_scan_finds_every_occurrence_overlapping_ones_included(monkeypatch, chunk, dense):
     import random
 
+    import archiver.detect
     from archiver.detect import _registry
 
+    # Small chunks put occurrences across chunk borders; a low density bound takes the other path.
+    monkeypatch.setattr(archiver.detect, "_CHUNK", chunk)
+    monkeypatch.setattr(archiver.detect, "_DENSE", dense)
     registry = _registry()
     assert len(registry.fast) > 1  # the patterns really are split over several packed automata
     rng = random.Random(7)
@@ -157,7 +162,20 @@ def test_hint_scan_finds_every_occurrence_overlapping_ones_included():
         # Pattern pieces glued at random: suffix of one is the start of the next, one inside another.
         data = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 40))).lower().encode()
         assert registry.scan(data) == _every_occurrence(registry.patterns, data)
+    many = b"tweetid " * 5000
+    assert registry.scan(many) == {"tweetid": list(range(0, 8 * 2000, 8))}  # capped, first ones kept
     glued = b"twitter-tweet-rendered tweet-idtweet_id wp-block-embed-twitter youtube.com/embed/x &lt;blockquote"
     hits = registry.scan(glued)
     assert {"twitter-tweet", "twitter-tweet-rendered", "tweet-id", "tweet_id", "wp-block-embed",
             "wp-block-embed-twitter", "youtube.com/embed", "youtube.com/embed/", "&lt;blockquote"} <= set(hits)
+
+
+@pytest.mark.parametrize("page", [
+    # Content after </html>: libxml2 puts it in a second <html> beside the root.
+    '<html><body><p>x</p></body></html><blockquote class="twitter-tweet"><p>hi</p>&mdash; A (@a) '
+    '<a href="https://twitter.com/a/status/123456789">May 1, 2020</a></blockquote>',
+    # The root element itself as a placeholder.
+    '<html data-tweet-id="123456789"><body><p>x</p></body></html>',
+])
+def test_embeds_outside_or_on_the_root_element_are_found(page):
+    assert [e.post_id for e in detect_html(page)] == ["123456789"]
