@@ -14,6 +14,7 @@ import httpx
 from archiver import __version__
 from archiver.errors import FetchError, ForbiddenURLError, TooLargeError
 
+HOP_BODY_CAP = 64 * 1024  # bytes of a redirect response's body kept
 DEFAULT_USER_AGENT = f"archiver/{__version__} (+https://github.com/archiver; preserving embedded posts)"
 
 
@@ -50,6 +51,7 @@ class Exchange:
     reason: str = ""
     raw_headers: list = field(default_factory=list)  # [(name, value)] as sent, in order
     hops: list = field(default_factory=list)  # the redirect responses before this one, each an Exchange
+    truncated: bool = False  # body cut short on purpose (a redirect's body past HOP_BODY_CAP)
 
     @property
     def content_type(self) -> str | None:
@@ -137,7 +139,11 @@ def fetch(client: httpx.Client, url: str, policy: HttpPolicy, *, max_bytes: int 
         if follow_redirects and exchange.status in (301, 302, 303, 307, 308) and "location" in exchange.headers:
             target = urljoin(current, exchange.headers["location"])
             redirects.append((exchange.status, current, target))
-            hops.append(exchange)  # kept whole: the WARC holds every hop, as a crawler's would
+            # Kept for the WARC, which holds every hop as a crawler's would; a redirect's body is
+            # only a courtesy page, so a long one is cut (recorded as truncated) rather than held.
+            if len(exchange.body) > HOP_BODY_CAP:
+                exchange.body, exchange.truncated = exchange.body[:HOP_BODY_CAP], True
+            hops.append(exchange)
             if len(redirects) > policy.max_redirects or target in seen:
                 raise FetchError(url, f"redirect loop or too many redirects ({len(redirects)}) at {target}",
                                  status=exchange.status)

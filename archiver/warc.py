@@ -216,7 +216,8 @@ def build_records(ex: Exchange, *, target_uri: str | None = None) -> tuple[bytes
                                     protocol=ex.http_version)
     resp = builder.create_warc_record(
         uri, "response", payload=BytesIO(ex.body), length=len(ex.body), http_headers=http_headers,
-        warc_headers_dict={"WARC-Type": "response", "WARC-Record-ID": resp_id, **common})
+        warc_headers_dict={"WARC-Type": "response", "WARC-Record-ID": resp_id, **common,
+                           **({"WARC-Truncated": "length"} if ex.truncated else {})})
     digest = resp.rec_headers.get_header("WARC-Payload-Digest")
 
     req_line = StatusAndHeaders(f"GET {_request_target(uri)} {ex.http_version}", _request_headers(ex, uri),

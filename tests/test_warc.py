@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from archiver import warc
-from archiver.http import Exchange, HttpPolicy, fetch
+from archiver.http import HOP_BODY_CAP, Exchange, HttpPolicy, fetch
 from archiver.warc import (
     Problem, WarcError, WarcLocation, WarcWriter, consistent_headers, digest_hex, payload_digest,
     read_record, verify_warcs, warc_date, warc_dir,
@@ -262,7 +262,8 @@ def test_real_exchange_through_fetch(upstream, writer, db):  # noqa: F811
 def test_every_redirect_hop_is_kept_before_the_final_response(upstream, writer, db):  # noqa: F811
     upstream.route("/story.html", HTML, content_type="text/html; charset=utf-8")
     upstream.fault("/s/abc", "redirect", location="/amp/story", status=301)
-    upstream.fault("/amp/story", "redirect", location=upstream.url + "/story.html", status=302)
+    upstream.route("/amp/story", b"<p>moved</p>" * 10_000, status=302,
+                   headers=[("Location", upstream.url + "/story.html")])  # a long courtesy page
     with httpx.Client(headers={"Accept-Encoding": "identity"}) as client:
         ex = fetch(client, upstream.url + "/s/abc", HttpPolicy(allow_private=True))
     assert [h.status for h in ex.hops] == [301, 302] and ex.status == 200
@@ -277,7 +278,11 @@ def test_every_redirect_hop_is_kept_before_the_final_response(upstream, writer, 
     ]
     assert int(rows[4]["offset"]) == loc.offset  # the location names the final response, not a hop
     first = read_record(db.parent, WarcLocation(loc.file, int(rows[0]["offset"]), int(rows[0]["length"])))
-    assert dict(first.http_headers)["Location"] == "/amp/story"
+    assert dict(first.http_headers)["Location"] == "/amp/story" and "WARC-Truncated" not in first.warc_headers
+    second = read_record(db.parent, WarcLocation(loc.file, int(rows[2]["offset"]), int(rows[2]["length"])))
+    assert second.warc_headers["WARC-Truncated"] == "length"  # the long redirect body is cut, and says so
+    assert second.payload == (b"<p>moved</p>" * 10_000)[:HOP_BODY_CAP]
+    assert "WARC-Truncated" not in read_record(db.parent, loc).warc_headers
     assert read_record(db.parent, loc).payload == HTML
     assert warcio_cli("check", writer.path).returncode == 0
     assert verify_warcs(warc_dir(db)) == []
