@@ -516,6 +516,7 @@ def test_media_route_answers_byte_ranges_so_a_video_can_seek(archive, ids):
         assert response.status_code == 206, asked
         assert response.headers["content-range"] == f"bytes {first}-{last}/{size}"
         assert response.content == data[first:last + 1]
+        assert response.headers["content-length"] == str(last + 1 - first)
         assert response.headers["content-type"] == "image/jpeg" and response.headers["x-content-type-options"] == "nosniff"
     for unsatisfiable in (f"bytes={size}-", "bytes=-0"):
         response = get(archive, url, headers={"Range": unsatisfiable})
@@ -532,6 +533,7 @@ def test_byte_ranges_are_capped_per_answer():
     assert byte_range(f"bytes={RANGE_CHUNK}-", 100 * RANGE_CHUNK) == (RANGE_CHUNK, 2 * RANGE_CHUNK - 1)
     assert byte_range("bytes=99999999999999999999-", 10) is None  # 20 digits: not a range we serve
     assert byte_range("bytes=5-5", 10) == (5, 5)
+    assert byte_range("bytes=\u0661-", 10) is None  # digits are ASCII digits
 
 
 def test_media_route_refuses_paths_outside_the_media_folder(archive, tmp_path):

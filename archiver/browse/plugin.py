@@ -342,10 +342,11 @@ async def media_route(datasette, request):
         fh.seek(start)
         body = fh.read(end - start + 1)
     return Response(body, status=206, content_type=content_type,
-                    headers={**headers, "content-range": f"bytes {start}-{start + len(body) - 1}/{size}"})
+                    headers={**headers, "content-range": f"bytes {start}-{start + len(body) - 1}/{size}",
+                             "content-length": str(len(body))})
 
 
-_RANGE = re.compile(r"bytes=(\d{0,18})-(\d{0,18})")
+_RANGE = re.compile(r"bytes=([0-9]{0,18})-([0-9]{0,18})")
 RANGE_CHUNK = 4 * 1024 * 1024  # most bytes one 206 answer carries; a video player asks again for more
 
 
