@@ -65,6 +65,7 @@ def backoff(failures: int, now: str, retry_after: float | None = None, base: flo
 
 
 _EVIDENCE_ONLY = {"captures", "none", "requested"}  # outcomes that say nothing of the post's own state
+WEB_ARCHIVE_SOURCES = frozenset({"wayback-available", "wayback-cdx", "wayback-save"})
 
 
 def decide(post: dict, result: PostResult, now: str, schedule: tuple, limits=None) -> None:
@@ -81,7 +82,9 @@ def decide(post: dict, result: PostResult, now: str, schedule: tuple, limits=Non
         status, reason = "unavailable", "tombstone from " + ", ".join(by["unavailable"]) + (f": {said}" if said else "")
     elif "protected" in by:
         status, reason = "protected", "protected per " + ", ".join(by["protected"])
-    elif "not_found" in by and "error" not in by:
+    elif "not_found" in by and not any(s.outcome == "error" and s.source not in WEB_ARCHIVE_SOURCES
+                                       for s in result.sources):
+        # A web archive's error says nothing of the post; an error of one of its own sources might.
         status, reason = "not_found", "not found by " + ", ".join(by["not_found"])
     if status is not None:
         result.status, result.reason, result.failures = status, reason, 0

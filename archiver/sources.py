@@ -120,7 +120,7 @@ def web_archive_snapshot(post: dict, ctx):
     """
     url = post.get("canonical_url")
     if not url:
-        return None, [], []
+        return None, [SourceResult("wayback-available", "error", error="no canonical URL to look up")], []
     return None, web_archive_evidence(ctx, url), []
 
 

@@ -248,6 +248,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE posts ADD COLUMN leased_by TEXT;
     CREATE INDEX posts_leased ON posts (leased_by) WHERE leased_by IS NOT NULL;
     """,
+    # Posts of platforms that had no snapshot source were parked with no next fetch; the web archives
+    # are now a source for every platform, so they are due again.
+    """
+    UPDATE posts SET next_fetch_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+    WHERE next_fetch_at IS NULL AND merged_into_id IS NULL
+      AND status_reason = 'no snapshot source for this platform';
+    """,
 ]
 
 FTS = {"posts": ["text", "author_name", "handle"], "articles": ["title", "site_name"]}

@@ -262,6 +262,7 @@ def test_a_locked_database_fails_the_job_clearly_and_the_daemon_goes_on(tmp_path
     blocker.rollback()
     blocker.close()
     ok_before = count(db_path, ok_runs)
+    assert ok_before >= 1
     wait_for(lambda: count(db_path, ok_runs) > ok_before + 2,
              what="jobs succeeding again", daemon=daemon)
     assert daemon.stop() == 0

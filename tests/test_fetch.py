@@ -361,3 +361,17 @@ def test_web_archive_answers_alone_keep_the_status_and_errors_still_back_off():
                                      SourceResult("wayback-cdx", "error", error="HTTP 503")])
     decide({"status": "pending", "fetch_failures": 0}, failing, now, ("1h",))
     assert (failing.status, failing.failures) == ("pending", 1) and "HTTP 503" in failing.reason
+
+
+def test_a_web_archive_error_does_not_keep_a_post_from_being_found_gone():
+    from archiver.fetcher import decide
+    from archiver.snapshots import PostResult, SourceResult
+
+    now = "2026-11-28T06:00:00Z"
+    result = PostResult(1, sources=[SourceResult("tiktok-oembed", "not_found"),
+                                    SourceResult("wayback-cdx", "error", error="HTTP 503")])
+    decide({"status": "pending", "fetch_failures": 7, "status_changed_at": now}, result, now, ("1h",))
+    assert result.status == "not_found" and result.failures == 0
+    own_error = PostResult(1, sources=[SourceResult("syndication", "not_found"), SourceResult("oembed", "error")])
+    decide({"status": "pending", "fetch_failures": 0, "status_changed_at": now}, own_error, now, ("1h",))
+    assert own_error.status == "pending" and own_error.failures == 1

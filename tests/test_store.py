@@ -187,3 +187,25 @@ def test_the_same_photo_stored_by_many_threads_at_once(tmp_path):
     assert errors == [] and len({path for _, path in results}) == 1
     assert results[0][1].read_bytes() == body
     assert [p.name for p in results[0][1].parent.iterdir()] == [results[0][1].name]  # no temp files left
+
+
+def test_posts_parked_without_a_source_are_due_again_after_the_upgrade(db_path, monkeypatch):
+    import archiver.store as store
+
+    # An archive at schema 4, as the archiver before web-archive sources for every platform left it.
+    monkeypatch.setattr(store, "MIGRATIONS", MIGRATIONS[:4])
+    db = open_db(db_path)
+    now = "2026-11-01T00:00:00Z"
+    for n, (reason, next_at) in enumerate([("no snapshot source for this platform", None),
+                                           ("archived by syndication", "2026-12-01T00:00:00Z"),
+                                           (None, None)], start=1):
+        db["posts"].insert({"id": n, "platform": "instagram", "status": "pending", "status_changed_at": now,
+                            "first_seen_at": now, "updated_at": now, "status_reason": reason,
+                            "next_fetch_at": next_at})
+    db.close()
+    monkeypatch.undo()
+    db = open_db(db_path)
+    assert schema_version(db) == len(MIGRATIONS)
+    due = dict(rows(db, "SELECT id, next_fetch_at FROM posts"))
+    assert due[1] is not None and due[1] > now  # parked: due again
+    assert due[2] == "2026-12-01T00:00:00Z" and due[3] is None  # others untouched
