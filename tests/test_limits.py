@@ -172,15 +172,18 @@ def test_a_busy_host_does_not_hold_up_another(client, upstream, upstream_factory
     # One at a time and 2/s on each host: the busy host's queue takes over a second.
     req = Requester(client, POLICY, Limits(per_host_concurrency=1, per_host_rate=2, concurrency=8))
     with ThreadPoolExecutor(8) as pool:
-        t0 = time.monotonic()
         queued = [pool.submit(req.get, busy, source="s") for _ in range(3)]
         upstream.wait_for_requests(1, "/slow")
         done = pool.submit(req.get, quick, source="s")
         assert done.result(timeout=2).status == 200
-        quick_took = time.monotonic() - t0
         assert not all(f.done() for f in queued)
         assert [f.result(timeout=3).status for f in queued] == [200] * 3
-    assert quick_took < 0.35  # not behind the busy host's 0.4 s holds or its 0.5 s spacing
+    # Not behind the busy host's 0.4 s holds or its 0.5 s spacing: the quick request reached its host
+    # before the busy host's second request was let through (an order, not a time, so a slow machine
+    # cannot fail it).
+    slow_arrivals = sorted(r.monotonic for r in upstream.requests_for("/slow"))
+    assert other.requests_for("/q")[0].monotonic < slow_arrivals[1]
+    assert slow_arrivals[1] - slow_arrivals[0] >= 0.38
     assert slow.peak == 1
 
 
@@ -207,7 +210,7 @@ def test_breaker_opens_after_three_refusals_and_the_rest_fail_fast(client):
             req.get(url, source="s")
         errors.append(info.value)
     elapsed = time.monotonic() - t0
-    assert elapsed < 2.0, elapsed
+    assert elapsed < 10.0, elapsed  # without the breaker: 50 x 3 tries at 2/s, over a minute
     assert [r.outcome for r in records[:3]] == ["network_error"] * 3
     assert all(r.outcome == "skipped" for r in records[3:]) and len(records) == 52  # 3 tries + 49 skips
     assert isinstance(errors[-1], HostUnreachableError)
@@ -233,7 +236,7 @@ def test_breaker_with_worker_threads_finishes_fast(client, upstream):
 
     t0 = time.monotonic()
     results = run_all(one, range(50))
-    assert time.monotonic() - t0 < 2.0
+    assert time.monotonic() - t0 < 10.0  # a hang guard; the counts below are the real check
     assert results.count("skipped") >= 50 - 8
     tried = [r for r in records if r.outcome == "network_error"]
     assert 3 <= len(tried) <= 3 + 8  # requests already past the check when it opened

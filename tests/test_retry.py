@@ -89,7 +89,7 @@ def test_retry_after_is_really_waited_for(client, upstream):
     t0 = time.monotonic()
     assert req.get(url, source="s").body == b"ok"
     elapsed = time.monotonic() - t0
-    assert 1.0 <= elapsed < 2.5
+    assert 1.0 <= elapsed < 5.0  # waited the second asked for, and not a backoff's worth more
     first, second = upstream.requests_for("/a")
     assert second.monotonic - first.monotonic >= 0.95
 
@@ -104,7 +104,7 @@ def test_retry_after_beyond_max_is_not_slept_but_returned(client, upstream, retr
     t0 = time.monotonic()
     with pytest.raises(FetchError) as info:
         req.get(url, source="s")
-    assert time.monotonic() - t0 < 1.0
+    assert time.monotonic() - t0 < 10  # not the 120 s asked for
     assert info.value.status == 429
     assert 118 <= info.value.retry_after <= 121
     assert upstream.count("/a") == 1
@@ -168,7 +168,7 @@ def test_read_timeout_is_retried_then_gives_up(client, upstream):
     t0 = time.monotonic()
     with pytest.raises(FetchError, match="timed out"):
         req.get(url, source="s")
-    assert time.monotonic() - t0 < 1.5
+    assert time.monotonic() - t0 < 4.5  # never the server's 5 s hold
     assert upstream.count("/a") == 3 and len(sleeps) == 2
     assert outcomes(records) == ["timeout"] * 3
 
@@ -184,13 +184,13 @@ def test_read_timeout_once_then_success(client, upstream):
 
 def test_total_timeout_bounds_a_slow_server(client, upstream):
     url = upstream.route("/a", "ok")
-    upstream.fault("/a", "latency", ms=1500)
+    upstream.fault("/a", "latency", ms=3000)
     policy = HttpPolicy(allow_private=True, allowed_hosts=("127.0.0.1",), read_timeout=10, total_timeout=0.3)
     req, records, _ = requester(client, policy=policy)
     t0 = time.monotonic()
     with pytest.raises(FetchError):
         req.get(url, source="s", retry=False)
-    assert time.monotonic() - t0 < 0.8
+    assert time.monotonic() - t0 < 2.0  # the 0.3 s total, not the server's 3 s
     assert outcomes(records) == ["timeout"]
 
 

@@ -201,7 +201,7 @@ def test_timeout_holds_the_connection_without_answering(upstream):
     start = time.monotonic()
     with pytest.raises(httpx.ReadTimeout):
         httpx.get(upstream.url + "/slow", timeout=0.2)
-    assert time.monotonic() - start < 2
+    assert time.monotonic() - start < 10  # the client's 0.2 s, not the server's 30 s
     assert httpx.get(upstream.url + "/slow").text == "late"
 
 
@@ -234,8 +234,8 @@ def test_stop_is_prompt_with_a_hanging_connection():
 
     start = time.monotonic()
     up.stop()
-    assert time.monotonic() - start < 1.0
-    t.join(2)
+    assert time.monotonic() - start < 10  # not the hanging request's 60 s
+    t.join(5)
     idle.close()
     assert not t.is_alive()
     assert isinstance(outcome.get("error"), TRANSPORT_ERRORS)  # closed without an answer
@@ -315,7 +315,7 @@ def test_latency_delays_each_response_but_serves_many_at_once(upstream):
     responses = asyncio.run(burst())
     elapsed = time.monotonic() - start
     assert all(r.text == "ok" for r in responses)
-    assert 0.2 <= elapsed < 1.5  # 30 x 200 ms serially would be 6 s
+    assert 0.2 <= elapsed < 4.0  # 30 x 200 ms serially would be 6 s
     assert len({r.client[1] for r in upstream.requests}) > 1
 
 
