@@ -71,7 +71,7 @@ class _Registry:
         self.signatures: list[Signature] = []
         self.url_markers: dict[str, list] = {}
         for mod in self.platforms:
-            for hints, xpath in getattr(mod, "SIGNATURES", None) or [(mod.HINTS, mod.XPATH)]:
+            for hints, xpath in mod.SIGNATURES:
                 self.signatures.append(Signature(mod, tuple(h.lower() for h in hints), _compile(xpath)))
             for marker in getattr(mod, "URL_MARKERS", ()):
                 self.url_markers.setdefault(marker.lower(), []).append(mod)
@@ -165,7 +165,7 @@ def detect(article: Article, page: ParsedPage | None = None) -> list[Embed]:
     """Every embed an article shows, in document order, each post once per article."""
     if article.kind == "html":
         # UTF-8 bytes as read are the bytes the hint scan needs: no need to encode the text again.
-        raw = article.body if article.encoding in ("utf-8", "ascii") else None
+        raw = article.body if article.encoding == "utf-8" else None
         return detect_html(article.text, page, raw=raw)
     return detect_text(article.text)
 
@@ -186,19 +186,38 @@ def detect_html(text: str, page: ParsedPage | None = None, raw: bytes | None = N
     """
     data = raw if raw is not None else text.encode("utf-8", "surrogatepass")
     low = data.lower()
-    hits = _registry().scan(low)
-    signatures = [s for s in _registry().signatures if any(h in hits for h in s.hints)]
-    placeholders = _placeholder_xpath(low, hits)
-    if not signatures and placeholders is None:
+    plan = _plan(low)
+    if plan.empty:
         return []
     page = page or parse_html(text)
     if page is None:
         return []
     found: list[Embed] = []
-    _scan(page.root, "dom", signatures, placeholders, hits, found, depth=0)
+    _scan(page.root, "dom", plan, found, depth=0)
     if not page.complete:
-        _scan_windows(data, low, hits, found)
+        _scan_windows(data, low, plan.hits, found)
     return _dedupe(found)
+
+
+class _Plan(NamedTuple):
+    """What detection runs on a page or fragment: the hints found, the signatures they enable, the
+    placeholder XPath (or None)."""
+
+    hits: dict
+    signatures: list
+    placeholders: tuple | None
+
+    @property
+    def empty(self) -> bool:
+        return not self.signatures and self.placeholders is None
+
+
+def _plan(low: bytes) -> _Plan:
+    """Scan lowercased bytes for hints and pick what to run on their parse."""
+    registry = _registry()
+    hits = registry.scan(low)
+    return _Plan(hits, [s for s in registry.signatures if any(h in hits for h in s.hints)],
+                 _placeholder_xpath(low, hits))
 
 
 def _placeholder_xpath(low: bytes, hits: dict) -> tuple | None:
@@ -228,31 +247,26 @@ def _xpath_for_attributes(names: tuple[str, ...]) -> etree.XPath:
     return _compile(" | ".join(parts))
 
 
-def _scan(root, context: str, signatures, placeholders, hits, found: list, depth: int,
-          position: int | None = None) -> None:
+def _scan(root, context: str, plan: _Plan, found: list, depth: int, position: int | None = None) -> None:
     seen = set()
-    for sig in signatures:
+    for sig in plan.signatures:
         for el in sig.xpath(root):
             _offer(sig.platform, el, context, position, found, seen)
-    if placeholders is not None:
-        xpath, mods = placeholders
+    if plan.placeholders is not None:
+        xpath, mods = plan.placeholders
         for el in xpath(root):
             for mod in mods:
                 _offer(mod, el, context, position, found, seen)
     if depth >= _MAX_NESTED_DEPTH:
         return
-    for ctx, host, fragment in _nested_fragments(root, hits):
-        low = _lowered(fragment)
-        sub_hits = _registry().scan(low)
-        sub_sigs = [s for s in _registry().signatures if any(h in sub_hits for h in s.hints)]
-        sub_placeholders = _placeholder_xpath(low, sub_hits)
-        if not sub_sigs and sub_placeholders is None:
+    for ctx, host, fragment in _nested_fragments(root, plan.hits):
+        sub_plan = _plan(_lowered(fragment))
+        if sub_plan.empty:
             continue
         sub = _parse_fragment(fragment)
         if sub is not None:
             pos = position if position is not None else (host.sourceline or 0)
-            _scan(sub, ctx if context == "dom" else context, sub_sigs, sub_placeholders, sub_hits, found,
-                  depth + 1, pos)
+            _scan(sub, ctx if context == "dom" else context, sub_plan, found, depth + 1, pos)
 
 
 def _offer(mod, el, context, position, found: list, seen: set) -> None:
@@ -330,22 +344,19 @@ def _escaped(data: bytes, i: int) -> bool:
 
 def _scan_windows(data: bytes, low: bytes, hits: dict, found: list) -> None:
     """Parse a window of source around every signature hint: for pages nested past the parser's limit."""
-    registry = _registry()
     starts = set()
     for pattern, positions in hits.items():
         for pos in positions:
             tag_start = low.rfind(b"<", max(0, pos - 2000), pos)
             if tag_start != -1:
                 starts.add(tag_start)
+    line, counted = 1, 0
     for start in sorted(starts):
         window = data[start:start + _WINDOW].decode("utf-8", "replace")
-        sub_low = _lowered(window)
-        sub_hits = registry.scan(sub_low)
-        sigs = [s for s in registry.signatures if any(h in sub_hits for h in s.hints)]
         sub = _parse_fragment(window)
         if sub is not None:
-            line = data.count(b"\n", 0, start) + 1
-            _scan(sub, "dom", sigs, _placeholder_xpath(sub_low, sub_hits), sub_hits, found, depth=0, position=line)
+            line, counted = line + data.count(b"\n", counted, start), start  # from the last window on
+            _scan(sub, "dom", _plan(_lowered(window)), found, depth=0, position=line)
 
 
 def _parse_fragment(html: str):

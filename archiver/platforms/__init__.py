@@ -3,12 +3,14 @@
 Each platform module exposes:
 
 - ``NAME``: the platform name stored in ``embeds.platform`` / ``posts.platform``.
-- ``HINTS``: lowercase substrings; an HTML page containing none of them cannot hold this
-  platform's embed, so detection skips the parse entirely for it.
-- ``XPATH``: one XPath expression selecting the candidate elements of its embed signatures.
+- ``SIGNATURES``: ``(hints, xpath)`` pairs. The hints are substrings; detection runs the XPath only
+  on pages where one of them occurs (a page with none of any platform's is never parsed).
+- optionally ``URL_MARKERS``: substrings of post URLs; a data-* attribute holding one marks a lazy
+  placeholder that detection offers to ``from_element``.
 - ``from_element(el, context) -> Embed | None``: read one candidate element.
 - ``parse_url(url) -> PostRef | None``: recognise a URL of a single post of this platform.
 - optionally ``detect_text(text) -> list[Embed]`` for posts flattened into plain text.
+- ``snapshot(post, ctx) -> (resolution, source results, media results)``: how a post is fetched.
 """
 from __future__ import annotations
 

@@ -21,20 +21,16 @@ import re
 from archiver.dates import parse_embed_date
 from archiver.models import Embed
 from archiver.platforms import PostRef
-from archiver.platforms.markup import clean_text, inside, raw_markup, text_with_breaks
+from archiver.platforms.markup import clean_text, has_class, inside, raw_markup, text_with_breaks
 from archiver.sources import oembed_snapshot
 
 NAME = "bluesky"
 
 
 
-def _has_class(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
-
 # (hints, XPath): detect.py runs an XPath only on pages where one of its hints occurs.
 SIGNATURES = (
-    (("bluesky-embed", "data-bluesky-uri"), f"//blockquote[{_has_class('bluesky-embed')} or @data-bluesky-uri]"),
+    (("bluesky-embed", "data-bluesky-uri"), f"//blockquote[{has_class('bluesky-embed')} or @data-bluesky-uri]"),
     (("embed.bsky.app", "data-bluesky-uri"), "//iframe[@data-bluesky-uri or @*[contains(., 'embed.bsky.app/embed/')]]"),
 )
 HINTS = tuple(dict.fromkeys(h for hints, _ in SIGNATURES for h in hints))

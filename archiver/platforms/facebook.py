@@ -24,15 +24,11 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from archiver.models import Embed
 from archiver.platforms import PostRef
-from archiver.platforms.markup import raw_markup
+from archiver.platforms.markup import embed_from_ref, has_class
 from archiver.sources import web_archive_snapshot
 
 NAME = "facebook"
 
-
-
-def _has_class(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
 # (hints, XPath): detect.py runs an XPath only on pages where one of its hints occurs; from_element does
@@ -46,7 +42,7 @@ SIGNATURES = (
 )
 HINTS = tuple(dict.fromkeys(h for hints, _ in SIGNATURES for h in hints))
 XPATH = " | ".join((
-    f"//*[not(self::a)][{_has_class('fb-post')} or {_has_class('fb-video')}]",
+    f"//*[not(self::a)][{has_class('fb-post')} or {has_class('fb-video')}]",
     "//*[name()='fb:post' or name()='fb:video']",
     "//amp-facebook",
     "//iframe[@*[contains(., 'facebook.com') and (contains(., 'plugins/post.php') or contains(., 'plugins/video.php')"
@@ -143,16 +139,16 @@ def from_element(el, context: str) -> Embed | None:
         for name, value in el.attrib.items():
             ref = _plugin_ref(value) if "facebook.com" in value else None
             if ref:
-                return _embed(el, context, "iframe" if name == "src" else f"iframe[{name}]", ref)
+                return embed_from_ref(el, context, "iframe" if name == "src" else f"iframe[{name}]", ref)
         return None
     if tag in ("fb:post", "fb:video"):
         ref = _embedded_ref(el.get("href") or el.get("data-href"))
-        return _embed(el, context, tag, ref) if ref else None
+        return embed_from_ref(el, context, tag, ref) if ref else None
     if tag == "amp-facebook":
         if (el.get("data-embed-as") or "post").lower() not in ("post", "video"):
             return None
         ref = _embedded_ref(el.get("data-href"))
-        return _embed(el, context, "amp-facebook", ref) if ref else None
+        return embed_from_ref(el, context, "amp-facebook", ref) if ref else None
     if tag == "a":
         return None
     classes = (el.get("class") or "").split()
@@ -166,7 +162,7 @@ def from_element(el, context: str) -> Embed | None:
             ref = _plugin_ref(sub.get("src") or sub.get("data-src") or "")
             if ref:
                 break
-    return _embed(el, context, f"{tag}.{kind}", ref) if ref else None
+    return embed_from_ref(el, context, f"{tag}.{kind}", ref) if ref else None
 
 
 def _plugin_ref(src: str) -> PostRef | None:
@@ -185,12 +181,6 @@ def _plugin_ref(src: str) -> PostRef | None:
     href = (parse_qs(parts.query).get("href") or [""])[0]
     return _embedded_ref(href)
 
-
-def _embed(el, context: str, markup: str, ref: PostRef) -> Embed:
-    return Embed(
-        platform=NAME, markup=markup, detector=f"{NAME}.html", post_id=ref.post_id, url=ref.url,
-        handle=ref.handle, context=context, position=el.sourceline or 0, raw=raw_markup(el),
-    )
 
 
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url"]

@@ -28,14 +28,10 @@ from urllib.parse import unquote
 from archiver.dates import parse_embed_date
 from archiver.models import Embed
 from archiver.platforms import PostRef
-from archiver.platforms.markup import clean_text, raw_markup, text_with_breaks
+from archiver.platforms.markup import clean_text, embed_from_ref, has_class, raw_markup, text_with_breaks
 from archiver.sources import web_archive_snapshot
 
 NAME = "instagram"
-
-
-def _has_class(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
 # Where a post URL can be written: plain, JSON-escaped (script JSON), percent-encoded (embed services).
@@ -47,7 +43,7 @@ _URL_HINTS = (
 # (hints, XPath): detect.py runs an XPath only on pages where one of its hints occurs. The XPaths stay
 # cheap (element names, one attribute test); from_element does the exact checks.
 SIGNATURES = (
-    (("instagram-media",), f"//blockquote[{_has_class('instagram-media')}]"),
+    (("instagram-media",), f"//blockquote[{has_class('instagram-media')}]"),
     (("amp-instagram",), "//amp-instagram"),
     (_URL_HINTS, "//iframe"),
     # Editors' oEmbed markup: CKEditor 5 <oembed url>, CKEditor 4 <div data-oembed-url>.
@@ -127,17 +123,17 @@ def from_element(el, context: str) -> Embed | None:
     if tag == "amp-instagram":
         code = (el.get("data-shortcode") or "").strip()
         if _SHORTCODE.match(code):
-            return _embed(el, context, "amp-instagram", PostRef(NAME, code, canonical_url(code)))
+            return embed_from_ref(el, context, "amp-instagram", PostRef(NAME, code, canonical_url(code)))
         ref = _ref_in_attributes(el)
-        return _embed(el, context, "amp-instagram", ref) if ref else None
+        return embed_from_ref(el, context, "amp-instagram", ref) if ref else None
     if tag == "iframe":
         ref = _ref_in_attributes(el)
-        return _embed(el, context, "iframe", ref) if ref else None
+        return embed_from_ref(el, context, "iframe", ref) if ref else None
     if tag == "oembed" or el.get("data-oembed-url"):
         attr = "url" if tag == "oembed" else "data-oembed-url"
         ref = parse_url(el.get(attr))
         if ref:
-            return _embed(el, context, f"{tag}[{attr}]", ref)
+            return embed_from_ref(el, context, f"{tag}[{attr}]", ref)
     if tag == "noscript":
         # A placeholder's <noscript> fallback: the placeholder is its parent or grandparent.
         parent = el.getparent()
@@ -151,16 +147,9 @@ def from_element(el, context: str) -> Embed | None:
     ref, where = _placeholder_ref(el)
     if ref:
         classes = "".join("." + c.lower() for c in (el.get("class") or "").split()[:3])
-        return _embed(el, context, f"{tag}{classes}[{where}]", ref)
+        return embed_from_ref(el, context, f"{tag}{classes}[{where}]", ref)
     return None
 
-
-def _embed(el, context: str, markup: str, ref: PostRef, **extra) -> Embed:
-    return Embed(
-        platform=NAME, markup=markup, detector=f"{NAME}.html", post_id=ref.post_id, url=ref.url,
-        handle=extra.pop("handle", None) or ref.handle, context=context, position=el.sourceline or 0,
-        raw=raw_markup(el), **extra,
-    )
 
 
 def _ref_in_attributes(el) -> PostRef | None:
@@ -271,7 +260,7 @@ def _from_blockquote(bq, context: str) -> Embed | None:
             author_name=author, date=date, date_text=date_text, text=text, context=context,
             position=bq.sourceline or 0, raw=raw_markup(bq),
         )
-    return _embed(bq, context, "blockquote.instagram-media", ref, handle=handle, author_name=author, date=date,
+    return embed_from_ref(bq, context, "blockquote.instagram-media", ref, handle=handle, author_name=author, date=date,
                   date_text=date_text, text=text)
 
 

@@ -5,8 +5,24 @@ import re
 
 from lxml import etree
 
+from archiver.models import Embed
+
 RAW_CAP = 4000  # characters of an embed's markup kept in embeds.raw
 _WS = re.compile(r"\s+")
+
+
+def has_class(name: str) -> str:
+    """An XPath predicate: the element's class list holds ``name`` as a whole word."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+def embed_from_ref(el, context: str, markup: str, ref, **extra) -> Embed:
+    """The Embed of an element that names a post by URL (a PostRef), with its place and markup."""
+    return Embed(
+        platform=ref.platform, markup=markup, detector=f"{ref.platform}.html", post_id=ref.post_id, url=ref.url,
+        handle=extra.pop("handle", None) or ref.handle, context=context, position=el.sourceline or 0,
+        raw=raw_markup(el), **extra,
+    )
 
 
 def raw_markup(el) -> str:

@@ -24,23 +24,19 @@ from urllib.parse import urlsplit
 
 from archiver.models import Embed
 from archiver.platforms import PostRef
-from archiver.platforms.markup import raw_markup
+from archiver.platforms.markup import embed_from_ref, has_class
 from archiver.sources import oembed_snapshot
 
 NAME = "mastodon"
 
 
 
-def _has_class(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
-
 # (hints, XPath): detect.py runs an XPath only on pages where one of its hints occurs. An iframe's src
 # ends in "/embed" followed by the attribute's closing quote, on any server's name.
 SIGNATURES = (
     (("mastodon-embed", "/embed\"", "/embed'", "/embed\\\""),
-     f"//iframe[{_has_class('mastodon-embed')} or @*[contains(., '/@') and contains(., '/embed')]]"),
-    (("mastodon-embed", "data-embed-url"), f"//blockquote[{_has_class('mastodon-embed')} or @data-embed-url]"),
+     f"//iframe[{has_class('mastodon-embed')} or @*[contains(., '/@') and contains(., '/embed')]]"),
+    (("mastodon-embed", "data-embed-url"), f"//blockquote[{has_class('mastodon-embed')} or @data-embed-url]"),
 )
 HINTS = tuple(dict.fromkeys(h for hints, _ in SIGNATURES for h in hints))
 XPATH = " | ".join(xpath for _, xpath in SIGNATURES)
@@ -110,7 +106,7 @@ def from_element(el, context: str) -> Embed | None:
         for name, value in el.attrib.items():
             parsed = _parse(value) if "/embed" in value else None
             if parsed and parsed[1]:
-                return _embed(el, context, "iframe.mastodon-embed" if "mastodon-embed" in classes else "iframe",
+                return embed_from_ref(el, context, "iframe.mastodon-embed" if "mastodon-embed" in classes else "iframe",
                               parsed[0])
         return None
     if tag == "blockquote":
@@ -118,15 +114,9 @@ def from_element(el, context: str) -> Embed | None:
         ref = parsed[0] if parsed else None
         if ref is None and "mastodon-embed" in classes:
             ref = next((r for r in (parse_url(a.get("href")) for a in el.iter("a")) if r), None)
-        return _embed(el, context, "blockquote.mastodon-embed", ref) if ref else None
+        return embed_from_ref(el, context, "blockquote.mastodon-embed", ref) if ref else None
     return None
 
-
-def _embed(el, context: str, markup: str, ref: PostRef) -> Embed:
-    return Embed(
-        platform=NAME, markup=markup, detector=f"{NAME}.html", post_id=ref.post_id, url=ref.url,
-        handle=ref.handle, context=context, position=el.sourceline or 0, raw=raw_markup(el),
-    )
 
 
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url"]

@@ -18,21 +18,17 @@ import re
 
 from archiver.models import Embed
 from archiver.platforms import PostRef
-from archiver.platforms.markup import raw_markup
+from archiver.platforms.markup import embed_from_ref, has_class
 from archiver.sources import web_archive_snapshot
 
 NAME = "threads"
 
 
 
-def _has_class(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
-
 # (hints, XPath): detect.py runs an XPath only on pages where one of its hints occurs.
 SIGNATURES = (
     (("text-post-media", "data-text-post-permalink"),
-     f"//blockquote[{_has_class('text-post-media')} or @data-text-post-permalink]"),
+     f"//blockquote[{has_class('text-post-media')} or @data-text-post-permalink]"),
     (("threads.net/@", "threads.com/@", "threads.net\\/@", "threads.com\\/@", "threads.net/t/", "threads.com/t/"),
      "//iframe[@*[(contains(., 'threads.net/') or contains(., 'threads.com/')) and contains(., '/embed')]]"),
 )
@@ -72,7 +68,7 @@ def from_element(el, context: str) -> Embed | None:
                 match = _POST_URL.match(m.group(0))
                 if match and match.group("embed"):
                     ref = parse_url(m.group(0))
-                    return _embed(el, context, "iframe" if name == "src" else f"iframe[{name}]", ref)
+                    return embed_from_ref(el, context, "iframe" if name == "src" else f"iframe[{name}]", ref)
         return None
     if tag == "blockquote":
         ref = parse_url(el.get("data-text-post-permalink"))
@@ -80,15 +76,9 @@ def from_element(el, context: str) -> Embed | None:
             ref = next((r for r in (parse_url(a.get("href")) for a in el.iter("a")) if r), None)
         if ref is None:
             return None
-        return _embed(el, context, "blockquote.text-post-media", ref)
+        return embed_from_ref(el, context, "blockquote.text-post-media", ref)
     return None
 
-
-def _embed(el, context: str, markup: str, ref: PostRef) -> Embed:
-    return Embed(
-        platform=NAME, markup=markup, detector=f"{NAME}.html", post_id=ref.post_id, url=ref.url,
-        handle=ref.handle, context=context, position=el.sourceline or 0, raw=raw_markup(el),
-    )
 
 
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url", "canonical_url"]

@@ -19,20 +19,16 @@ import re
 
 from archiver.models import Embed
 from archiver.platforms import PostRef
-from archiver.platforms.markup import raw_markup
+from archiver.platforms.markup import clean_text, has_class, raw_markup
 from archiver.sources import oembed_snapshot
 
 NAME = "tiktok"
 
 
 
-def _has_class(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
-
 # (hints, XPath): detect.py runs an XPath only on pages where one of its hints occurs.
 SIGNATURES = (
-    (("tiktok-embed",), f"//blockquote[{_has_class('tiktok-embed')}]"),
+    (("tiktok-embed",), f"//blockquote[{has_class('tiktok-embed')}]"),
     (("tiktok.com/embed", "tiktok.com/player", "tiktok.com\\/embed", "tiktok.com\\/player"),
      "//iframe[@*[contains(., 'tiktok.com/embed') or contains(., 'tiktok.com/player/')]]"),
     (("amp-tiktok",), "//amp-tiktok"),
@@ -47,7 +43,6 @@ _VIDEO_URL = re.compile(
     re.IGNORECASE,
 )
 _ID = re.compile(r"^\d{6,25}$")
-_WS = re.compile(r"\s+")
 
 
 def canonical_url(video_id: str, handle: str | None = None) -> str:
@@ -109,7 +104,7 @@ def _from_blockquote(bq, context: str) -> Embed | None:
                 handle = m.group(1)
                 break
     section = bq.find(".//section")
-    text = _WS.sub(" ", (section if section is not None else bq).text_content()).strip() or None
+    text = clean_text((section if section is not None else bq).text_content())
     if text and handle and text.startswith("@" + handle):
         text = text[len(handle) + 1:].strip() or None
     return Embed(

@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from archiver.models import Embed
 from archiver.platforms import PostRef
-from archiver.platforms.markup import raw_markup
+from archiver.platforms.markup import clean_text, embed_from_ref
 from archiver.sources import oembed_snapshot
 
 NAME = "youtube"
@@ -80,7 +80,6 @@ _PATH_ID = re.compile(r"^/(?:embed|v|e|shorts|live)/([A-Za-z0-9_-]{11})(?:[/?#&;
 _URL_IN_TEXT = re.compile(
     r"(?:https?:)?//(?:[a-z]+\.)?(?:youtube\.com|youtube-nocookie\.com|youtu\.be)/[^\s\"'<>]+", re.IGNORECASE,
 )
-_WS = re.compile(r"\s+")
 
 
 def canonical_url(post_id: str) -> str:
@@ -142,20 +141,20 @@ def from_element(el, context: str) -> Embed | None:
                 continue
             ref = _frame_ref(value)
             if ref:
-                return _embed(el, context, tag if name in ("src", "data") else f"{tag}[{name}]", ref)
+                return embed_from_ref(el, context, tag if name in ("src", "data") else f"{tag}[{name}]", ref)
         return None
     if tag == "lite-youtube":
         vid = (el.get("videoid") or el.get("data-videoid") or "").strip()
         if _VIDEO_ID.match(vid):
-            return _embed(el, context, "lite-youtube", _ref(vid))
+            return embed_from_ref(el, context, "lite-youtube", _ref(vid))
         lst = (el.get("playlistid") or "").strip()
-        return _embed(el, context, "lite-youtube", _ref(f"list={lst}")) if _LIST_ID.match(lst) else None
+        return embed_from_ref(el, context, "lite-youtube", _ref(f"list={lst}")) if _LIST_ID.match(lst) else None
     if tag == "amp-youtube":
         vid = (el.get("data-videoid") or "").strip()
-        return _embed(el, context, "amp-youtube", _ref(vid)) if _VIDEO_ID.match(vid) else None
+        return embed_from_ref(el, context, "amp-youtube", _ref(vid)) if _VIDEO_ID.match(vid) else None
     if tag == "oembed":
         ref = parse_url(el.get("url"))
-        return _embed(el, context, "oembed[url]", ref) if ref else None
+        return embed_from_ref(el, context, "oembed[url]", ref) if ref else None
     if tag == "noscript":
         # A placeholder's <noscript> fallback: the placeholder is its parent or grandparent.
         parent = el.getparent()
@@ -169,7 +168,7 @@ def from_element(el, context: str) -> Embed | None:
     ref, where = _placeholder_ref(el)
     if ref:
         classes = "".join("." + c.lower() for c in (el.get("class") or "").split()[:3])
-        return _embed(el, context, f"{tag}{classes}[{where}]", ref)
+        return embed_from_ref(el, context, f"{tag}{classes}[{where}]", ref)
     return None
 
 
@@ -234,7 +233,7 @@ def _placeholder_ref(el) -> tuple[PostRef | None, str]:
             if ref:
                 return ref, "noscript"
     if not any(isinstance(c.tag, str) and c.tag in ("iframe", "embed", "object", "a") for c in el.iter()):
-        text = _WS.sub(" ", el.text_content() or "").strip()
+        text = clean_text(el.text_content())
         if text and " " not in text:
             ref = parse_url(text)
             if ref:
@@ -249,12 +248,6 @@ def _is_provider(el) -> bool:
     return any((el.get(a) or "").strip().lower() == "youtube"
                for a in ("data-provider", "data-platform", "data-embed-provider", "data-service"))
 
-
-def _embed(el, context: str, markup: str, ref: PostRef) -> Embed:
-    return Embed(
-        platform=NAME, markup=markup, detector=f"{NAME}.html", post_id=ref.post_id, url=ref.url,
-        context=context, position=el.sourceline or 0, raw=raw_markup(el),
-    )
 
 
 __all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "URL_MARKERS", "from_element", "parse_url", "canonical_url"]

@@ -1,5 +1,5 @@
 """Twitter/X: embed signatures in HTML and in flattened text, URLs, and snapshot sources."""
-from archiver.platforms.twitter.html import HINTS, SIGNATURES, URL_MARKERS, from_element
+from archiver.platforms.twitter.html import SIGNATURES, URL_MARKERS, from_element
 from archiver.platforms.twitter.urls import NAME, canonical_url, parse_url
 
 
@@ -10,7 +10,7 @@ def detect_text(text: str):
     return _detect_text(text)
 
 
-__all__ = ["NAME", "HINTS", "SIGNATURES", "URL_MARKERS", "from_element", "parse_url", "canonical_url", "detect_text"]
+__all__ = ["NAME", "SIGNATURES", "URL_MARKERS", "from_element", "parse_url", "canonical_url", "detect_text"]
 
 
 def snapshot(post: dict, ctx):

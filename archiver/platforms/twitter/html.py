@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from archiver.dates import parse_embed_date
 from archiver.models import Embed
 from archiver.platforms.markup import clean_text, inside, raw_markup
 from archiver.platforms.twitter.urls import (
@@ -31,7 +32,6 @@ SIGNATURES = (
 # Lazy or consent-gated placeholders keep the status URL in some data-* attribute: detect.py finds
 # which attribute from where these occur in the page.
 URL_MARKERS = ("/status/", "/statuses/")
-HINTS = tuple(h for hints, _ in SIGNATURES for h in hints)
 
 _FOOTER = re.compile(r"[\u2014\u2013-]+\s*(?P<name>.*?)\s*\(\s*@(?P<handle>[A-Za-z0-9_]{1,15})\s*\)", re.S)
 _IFRAME_ID = re.compile(r"[?&]id=(\d{1,20})")
@@ -188,7 +188,7 @@ def _from_blockquote(bq, context: str, markup: str) -> Embed:
     return Embed(
         platform=NAME, markup=markup, detector="twitter.html", post_id=post_id,
         url=canonical_url(post_id, handle) if post_id else None, handle=handle, author_name=author,
-        date=_parse_date(date_text), date_text=date_text, text=text, lang=lang,
+        date=parse_embed_date(date_text), date_text=date_text, text=text, lang=lang,
         pic_links=pic_links(all_text),
         links=tuple(dict.fromkeys(h for h in links if TCO_LINK.match(h))),
         context=context, position=bq.sourceline or 0, raw=raw_markup(bq),
@@ -210,12 +210,4 @@ def _footer_text(bq, paragraphs, status_link) -> str:
     return "".join(parts).replace("\xa0", " ")
 
 
-def _parse_date(date_text: str | None) -> str | None:
-    if not date_text:
-        return None
-    from archiver.dates import parse_embed_date
-
-    return parse_embed_date(date_text)
-
-
-__all__ = ["SIGNATURES", "URL_MARKERS", "HINTS", "from_element", "PIC_LINK"]
+__all__ = ["SIGNATURES", "URL_MARKERS", "from_element", "PIC_LINK"]

@@ -17,10 +17,10 @@ import re
 
 from archiver.dates import parse_embed_date
 from archiver.models import Embed
+from archiver.platforms.markup import RAW_CAP
 from archiver.platforms.twitter.urls import NAME, pic_links
 
 DETECTOR = "twitter.text"
-RAW_CAP = 4000
 FIRST_TWEET_YEAR = 2006
 _MAX_NAME_CHARS = 80  # dash to "(@handle)"; display names are at most 50 characters
 _MAX_TEXT_LINES = 40
