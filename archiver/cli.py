@@ -108,12 +108,12 @@ def archive(sources, db_path, config_path, silent, max_bytes, no_fetch):
     from archiver.http import build_client
     from archiver.pipeline import process_source
 
-    from archiver.warc import WarcWriter, warc_dir
+    from archiver.warc import WarcWriter
 
     settings = _settings(config_path, db_path)
     db = _open(db_path)
     client = build_client(settings.http)
-    warc = WarcWriter(warc_dir(db_path)) if any(s.lower().startswith(("http://", "https://")) for s in sources) else None
+    warc = WarcWriter.for_db(db_path) if any(s.lower().startswith(("http://", "https://")) for s in sources) else None
     todo = list(expand_sources(sources))
     progress = _Progress(len(todo), silent, "archiving")
     totals = dict(articles=0, new_versions=0, embeds=0, posts_added=0, failed=0)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
-from archiver.config import Settings
+from archiver.config import Limits, Settings
 from archiver.snapshots import PostResult, SourceResult
 from archiver.errors import FetchError
 from archiver.store import claim_due_posts, record_post_result, release_dead_leases, release_posts, utcnow
@@ -119,8 +119,8 @@ def decide(post: dict, result: PostResult, now: str, schedule: tuple, limits=Non
     keep = post["status"] if post["status"] in DEFINITIVE else None
     result.status = keep or ("failed" if failures >= MAX_FAILURES else "pending")
     result.reason, result.failures = reason, failures
-    base, cap = (limits.requeue_base, limits.requeue_max) if limits is not None else (300.0, 7 * 86400.0)
-    result.next_fetch_at = backoff(failures, now, retry_after, base, cap)
+    limits = limits or Limits()
+    result.next_fetch_at = backoff(failures, now, retry_after, limits.requeue_base, limits.requeue_max)
 
 
 @dataclass
@@ -133,8 +133,6 @@ class FetchContext:
     db_folder: Path
     media_root: Path
     stop: threading.Event | None = None
-    _locations: dict = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def endpoints(self):
@@ -151,15 +149,8 @@ class FetchContext:
             raise Interrupted(url, "stopping: the daemon was asked to exit")
         ex = self.requester.get(url, source=source, **kwargs)
         if self.warc is not None:
-            loc = self.warc.write_exchange(ex)
-            with self._lock:
-                self._locations[id(ex)] = loc
+            ex.warc = self.warc.write_exchange(ex)
         return ex
-
-    def location(self, ex):
-        """Where an exchange's response record sits in the WARC files."""
-        with self._lock:
-            return self._locations.pop(id(ex), None)
 
 
 _local = threading.local()
@@ -238,7 +229,7 @@ def run_fetch(db, settings: Settings, db_path: Path, *, limit: int | None = None
     from archiver.http import build_client
     from archiver.media import media_dir
     from archiver.retry import Requester
-    from archiver.warc import WarcWriter, warc_dir
+    from archiver.warc import WarcWriter
 
     summary = FetchSummary()
     release_dead_leases(db, now())
@@ -253,7 +244,7 @@ def run_fetch(db, settings: Settings, db_path: Path, *, limit: int | None = None
         requester = Requester(client, settings.http, settings.limits, on_attempt=_collect_attempt,
                               sleep=_stoppable_sleep(stop))
     own_warc = warc is None
-    warc = warc or WarcWriter(warc_dir(db_path))
+    warc = warc or WarcWriter.for_db(db_path)
     ctx = FetchContext(requester, warc, settings, db_path.resolve().parent, media_dir(db_path.resolve()), stop)
     by_id = {p["id"]: p for p in posts}
     workers = max(1, settings.limits.concurrency)

@@ -44,7 +44,6 @@ class Exchange:
     body: bytes
     started_at: str
     elapsed: float
-    redirects: list = field(default_factory=list)  # [(status, url, location)]
     ip: str | None = None
     request_headers: dict = field(default_factory=dict)
     http_version: str = "HTTP/1.1"
@@ -52,6 +51,7 @@ class Exchange:
     raw_headers: list = field(default_factory=list)  # [(name, value)] as sent, in order
     hops: list = field(default_factory=list)  # the redirect responses before this one, each an Exchange
     truncated: bool = False  # body cut short on purpose (a redirect's body past HOP_BODY_CAP)
+    warc: object = None  # archiver.warc.WarcLocation of the response record, once written
 
     @property
     def content_type(self) -> str | None:
@@ -107,8 +107,7 @@ def build_client(policy: HttpPolicy, transport: httpx.BaseTransport | None = Non
 
 
 def fetch(client: httpx.Client, url: str, policy: HttpPolicy, *, max_bytes: int | None = None,
-          follow_redirects: bool = True, headers: dict | None = None, clock=time,
-          guard=None) -> Exchange:
+          follow_redirects: bool = True, headers: dict | None = None, guard=None) -> Exchange:
     """GET a URL hop by hop, checking every hop, streaming the body under a size cap.
 
     Every hop gets the policy's connect/read timeouts, never more than what is left of
@@ -118,11 +117,8 @@ def fetch(client: httpx.Client, url: str, policy: HttpPolicy, *, max_bytes: int 
     ``headers`` are not forwarded to a redirect target on another origin.
     """
     cap = policy.max_bytes if max_bytes is None else max_bytes
-    redirects: list = []
     current = url
     deadline = None  # starts when the first hop is let through the guard: queueing is not fetching
-    started_at = _utcnow()
-    t0 = time.monotonic()
     seen = {url}
     hop_headers = headers
     hops: list[Exchange] = []
@@ -130,7 +126,7 @@ def fetch(client: httpx.Client, url: str, policy: HttpPolicy, *, max_bytes: int 
         with guard(current) if guard is not None else nullcontext():
             if deadline is None:
                 deadline = time.monotonic() + policy.total_timeout
-                started_at, t0 = _utcnow(), time.monotonic()
+                started_at, t0 = utcnow_ms(), time.monotonic()
             check_url(current, policy)
             if time.monotonic() >= deadline:
                 raise FetchError(url, f"total timeout of {policy.total_timeout:g}s exceeded before {current}") \
@@ -138,29 +134,24 @@ def fetch(client: httpx.Client, url: str, policy: HttpPolicy, *, max_bytes: int 
             exchange = _get_once(client, current, cap, deadline, hop_headers, policy)
         if follow_redirects and exchange.status in (301, 302, 303, 307, 308) and "location" in exchange.headers:
             target = urljoin(current, exchange.headers["location"])
-            redirects.append((exchange.status, current, target))
             # Kept for the WARC, which holds every hop as a crawler's would; a redirect's body is
             # only a courtesy page, so a long one is cut (recorded as truncated) rather than held.
             if len(exchange.body) > HOP_BODY_CAP:
                 exchange.body, exchange.truncated = exchange.body[:HOP_BODY_CAP], True
             hops.append(exchange)
-            if len(redirects) > policy.max_redirects or target in seen:
-                raise FetchError(url, f"redirect loop or too many redirects ({len(redirects)}) at {target}",
+            if len(hops) > policy.max_redirects or target in seen:
+                raise FetchError(url, f"redirect loop or too many redirects ({len(hops)}) at {target}",
                                  status=exchange.status)
             seen.add(target)
             if hop_headers and _origin(target) != _origin(current):
-                hop_headers = {k: v for k, v in hop_headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
+                hop_headers = {k: v for k, v in hop_headers.items() if k.lower() not in _SECRET_HEADERS}
             current = target
             continue
         exchange.url = url
-        exchange.redirects = redirects
         exchange.hops = hops
         exchange.started_at = started_at
         exchange.elapsed = time.monotonic() - t0
         return exchange
-
-
-_CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "cookie"}
 
 
 def _origin(url: str) -> tuple:
@@ -169,10 +160,9 @@ def _origin(url: str) -> tuple:
 
 
 def _get_once(client: httpx.Client, url: str, cap: int, deadline: float, headers: dict | None,
-              policy: HttpPolicy | None = None) -> Exchange:
-    started = _utcnow()
+              policy: HttpPolicy) -> Exchange:
+    started = utcnow_ms()
     t0 = time.monotonic()
-    policy = policy or HttpPolicy()
     left = max(deadline - t0, 0.001)
     timeout = httpx.Timeout(min(policy.read_timeout, left), connect=min(policy.connect_timeout, left))
     try:
@@ -236,7 +226,8 @@ def _peer_ip(resp: httpx.Response) -> str | None:
     return addr[0] if addr else None
 
 
-def _utcnow() -> str:
+def utcnow_ms() -> str:
+    """Now in UTC, ISO-8601 with milliseconds and a Z: when a request started."""
     from datetime import datetime, timezone
 
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -20,22 +20,30 @@ def snippet(body: Any, limit: int = 80) -> str:
     return f": {text[:limit]}{'…' if len(text) > limit else ''}"
 
 
-def load_json(body: bytes | str | None, *, show_start: bool = False) -> tuple[Any, str | None]:
-    """Parse a body as UTF-8 JSON; on failure the reason, with the body's start when show_start."""
+def body_text(body: bytes | str | None) -> tuple[str, str | None]:
+    """A body as text (UTF-8, BOM dropped), or ("", a one-line reason): not UTF-8, empty, odd type."""
     if body is None:
-        return None, "empty body"
+        return "", "empty body"
     if isinstance(body, (bytes, bytearray, memoryview)):
         raw = bytes(body)
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            return None, f"body is not UTF-8 text ({len(raw)} bytes)"
+            return "", f"body is not UTF-8 text ({len(raw)} bytes)"
     elif isinstance(body, str):
         text = body
     else:
-        return None, f"unsupported body type {type(body).__name__}"
+        return "", f"unsupported body type {type(body).__name__}"
     if not text.strip():
-        return None, "empty body"
+        return "", "empty body"
+    return text, None
+
+
+def load_json(body: bytes | str | None, *, show_start: bool = False) -> tuple[Any, str | None]:
+    """Parse a body as UTF-8 JSON; on failure the reason, with the body's start when show_start."""
+    text, problem = body_text(body)
+    if problem:
+        return None, problem
     try:
         return json.loads(text), None
     except (ValueError, RecursionError) as exc:

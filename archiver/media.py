@@ -66,7 +66,7 @@ def download(ctx, url: str, kind: str | None, *, source_tweet_id: str | None = N
     except FetchError as exc:
         result.error = exc.message
         return result
-    result.warc = ctx.location(ex)
+    result.warc = ex.warc
     result.content_type = ex.content_type
     if ex.status != 200:
         result.error = f"HTTP {ex.status}"

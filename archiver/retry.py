@@ -23,7 +23,7 @@ from tenacity.wait import wait_base
 
 from archiver.config import Limits
 from archiver.errors import FetchError, ForbiddenURLError, TooLargeError
-from archiver.http import Exchange, HttpPolicy, fetch
+from archiver.http import Exchange, HttpPolicy, fetch, utcnow_ms
 from archiver.limits import HostBreaker, HostLimiter, HostUnreachableError, host_key, is_connection_failure
 
 __all__ = ["AttemptRecord", "Requester", "RetryableStatusError", "parse_retry_after", "OUTCOMES",
@@ -101,10 +101,6 @@ def _http_date(value: str) -> datetime | None:
     if parsed is None:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def _utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -236,7 +232,7 @@ class Requester:
     def _attempt(self, call: _Call, url: str, source: str, policy: HttpPolicy, max_bytes, headers,
                  follow_redirects: bool) -> Exchange:
         call.attempt += 1
-        attempted_at = _utcnow()
+        attempted_at = utcnow_ms()
         t0 = self._clock()
 
         def record(**kw) -> AttemptRecord:

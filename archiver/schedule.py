@@ -107,9 +107,9 @@ class JobRunner:
 
     def _poll(self, db) -> dict:
         from archiver.poll import poll_sources
-        from archiver.warc import WarcWriter, warc_dir
+        from archiver.warc import WarcWriter
 
-        with WarcWriter(warc_dir(self.db_path)) as warc:
+        with WarcWriter.for_db(self.db_path) as warc:
             s = poll_sources(db, self.settings, self.db_path, warc=warc, stop=self.stop)
         return {"sources": s.sources, "failed_sources": len(s.failed_sources), "items": s.items,
                 "articles_added": s.articles_added, "embeds": s.embeds, "failed_articles": len(s.failed_articles),

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from urllib.parse import urlencode
 
 from archiver import wayback
 from archiver.errors import FetchError
+from archiver.jsonbody import load_json
 from archiver.snapshots import SourceResult
 
 
@@ -29,9 +29,12 @@ def fetch_source(ctx, source: str, url: str, classify, **get_kwargs) -> tuple[So
     except FetchError as exc:
         return SourceResult(source, "error", url=url, error=exc.message, retry_after=exc.retry_after), None
     parsed = classify(ex.status, ex.body)
-    result = SourceResult(source, parsed.outcome, url=url, exchange=ex, warc=ctx.location(ex),
-                          error=getattr(parsed, "error", None))
-    return result, parsed
+    return answered(source, url, ex, parsed), parsed
+
+
+def answered(source: str, url: str, ex, parsed) -> SourceResult:
+    """The result of a source that answered: its exchange, where the WARC holds it, what it said."""
+    return SourceResult(source, parsed.outcome, url=url, exchange=ex, warc=ex.warc, error=getattr(parsed, "error", None))
 
 
 def oembed(ctx, source: str, endpoint: str, post_url: str, extra_hosts=(), **params) -> SourceResult:
@@ -59,9 +62,8 @@ def _classify_oembed(status: int, body: bytes) -> _OEmbed:
         return _OEmbed("protected", {}, f"HTTP {status}")
     if status != 200:
         return _OEmbed("error", {}, f"HTTP {status}")
-    try:
-        data = json.loads(body)
-    except ValueError:
+    data, problem = load_json(body)
+    if problem:
         return _OEmbed("error", {}, "oEmbed body is not JSON")
     if not isinstance(data, dict) or not (data.get("html") or data.get("title") or data.get("author_name")):
         return _OEmbed("error", {}, "oEmbed JSON has no html, title or author")
@@ -92,9 +94,12 @@ def wayback_captures(ctx, post_url: str, url_key: str) -> list[SourceResult]:
     return results
 
 
-def web_archive_evidence(ctx, post_url: str) -> list[SourceResult]:
-    """The Wayback Machine's captures of a post URL, and a Save Page Now request when keys are set."""
-    results = wayback_captures(ctx, post_url, re.sub(r"^https?://", "", post_url))
+def web_archive_evidence(ctx, post_url: str, url_key: str | None = None) -> list[SourceResult]:
+    """The Wayback Machine's captures of a post URL, and a Save Page Now request when keys are set.
+
+    ``url_key`` is what the CDX index is asked for; by default the URL without its scheme.
+    """
+    results = wayback_captures(ctx, post_url, url_key or re.sub(r"^https?://", "", post_url))
     saved = save_page_now(ctx, post_url)
     if saved is not None:
         results.append(saved)
@@ -136,7 +141,7 @@ def save_page_now(ctx, post_url: str) -> SourceResult | None:
     except FetchError as exc:
         return SourceResult("wayback-save", "error", url=url, error=exc.message, retry_after=exc.retry_after)
     result = SourceResult("wayback-save", "requested" if ex.status < 400 else "error", url=url, exchange=ex,
-                          warc=ctx.location(ex), error=None if ex.status < 400 else f"HTTP {ex.status}")
+                          warc=ex.warc, error=None if ex.status < 400 else f"HTTP {ex.status}")
     result.parsed = {"status": ex.status, "location": ex.headers.get("location"),
                      "content_location": ex.headers.get("content-location")}
     return result

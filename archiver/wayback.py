@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from archiver.jsonbody import one_line
+from archiver.jsonbody import body_text, one_line
 
 DEFAULT_AVAILABLE_BASE = "https://archive.org"
 DEFAULT_CDX_BASE = "https://web.archive.org"
@@ -301,23 +301,10 @@ def _timestamp_param(value: str | datetime | date) -> str:
 
 
 def _text(body: bytes | str | None) -> tuple[str, str | None]:
-    if body is None:
-        return "", "empty body"
-    if isinstance(body, (bytes, bytearray, memoryview)):
-        raw = bytes(body)
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            return "", f"body is not UTF-8 text ({len(raw)} bytes)"
-        if "\x00" in text:
-            return "", f"body is binary ({len(raw)} bytes)"
-    elif isinstance(body, str):
-        text = body
-    else:
-        return "", f"unsupported body type {type(body).__name__}"
-    if not text.strip():
-        return "", "empty body"
-    return text, None
+    text, problem = body_text(body)
+    if problem is None and isinstance(body, (bytes, bytearray, memoryview)) and "\x00" in text:
+        return "", f"body is binary ({len(bytes(body))} bytes)"
+    return text, problem
 
 
 def _single_str(row: Any) -> bool:

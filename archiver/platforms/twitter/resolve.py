@@ -55,6 +55,7 @@ class Resolution:
     failures: tuple = ()  # (source, url, message) of every request that raised FetchError
     retryable: bool = False  # unresolved, but a network or upstream failure may have hidden the answer
     tweet: SyndicationResult | None = None  # the accepted candidate's tweet-result, when one was fetched
+    tweet_exchange: Any = None  # the response it was read from: the snapshot reuses it, not a second GET
 
     @property
     def resolved(self) -> bool:
@@ -180,8 +181,12 @@ class _Run:
         return ex
 
     def resolution(self, post_id, handle, method, detail, tweet=None) -> Resolution:
+        exchange = None
+        if tweet is not None:
+            url = syndication.build_url(self.endpoints.syndication, post_id)
+            exchange = next((ex for ex in reversed(self.exchanges) if ex.url == url), None)
         return Resolution(post_id, handle, method, detail, tuple(self.candidates), tuple(self.exchanges),
-                          tuple(self.failures), retryable=False, tweet=tweet)
+                          tuple(self.failures), retryable=False, tweet=tweet, tweet_exchange=exchange)
 
     def unresolved(self, detail: str) -> Resolution:
         if self.transient:

@@ -6,7 +6,7 @@ from archiver.media import download
 from archiver.platforms.twitter import oembed, syndication
 from archiver.platforms.twitter.urls import canonical_url
 from archiver.snapshots import SourceResult
-from archiver.sources import fetch_source, jsonable, save_page_now, wayback_captures
+from archiver.sources import answered, fetch_source, jsonable, web_archive_evidence
 
 
 def snapshot(post: dict, ctx):
@@ -24,18 +24,22 @@ def snapshot(post: dict, ctx):
         tweet_id = resolution.post_id
         handle = handle or resolution.handle
     url = canonical_url(tweet_id, handle)
-    synd, media = _syndication(ctx, tweet_id, post)
+    # The tweet-result that verified a resolved id is the syndication snapshot: it is not asked for twice.
+    known = (resolution.tweet_exchange, resolution.tweet) \
+        if resolution is not None and resolution.tweet_exchange is not None else None
+    synd, media = _syndication(ctx, tweet_id, post, known)
     results = [synd, _oembed(ctx, url)]
-    results += wayback_captures(ctx, url, f"twitter.com/{handle or 'i/web'}/status/{tweet_id}")
-    saved = save_page_now(ctx, url)
-    if saved is not None:
-        results.append(saved)
+    results += web_archive_evidence(ctx, url, f"twitter.com/{handle or 'i/web'}/status/{tweet_id}")
     return resolution, results, media
 
 
-def _syndication(ctx, tweet_id: str, post: dict):
-    result, parsed = fetch_source(ctx, "syndication", syndication.build_url(ctx.endpoints.syndication, tweet_id),
-                                  syndication.classify)
+def _syndication(ctx, tweet_id: str, post: dict, known=None):
+    url = syndication.build_url(ctx.endpoints.syndication, tweet_id)
+    if known is not None:
+        ex, parsed = known
+        result = answered("syndication", url, ex, parsed)
+    else:
+        result, parsed = fetch_source(ctx, "syndication", url, syndication.classify)
     media = []
     if parsed is None:
         return result, media
