@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 
 import click
 
@@ -50,6 +51,14 @@ def _fail(exc: ArchiverError):
     if exc.hint:
         message += f" (hint: {exc.hint})"
     raise click.ClickException(message)
+
+
+def _require_archive(db_path: str) -> None:
+    """Stop with one line when the archive a read-only command needs is not there."""
+    from pathlib import Path
+
+    if not Path(db_path).exists():
+        raise click.ClickException(f"{db_path}: no such archive (hint: run `archiver archive SOURCE` first)")
 
 
 def _open(db_path: str):
@@ -201,10 +210,7 @@ def _fetch(db_path, settings, *, limit=None, post_ids=None, silent=False, quiet_
 @click.option("--post", "post_ids", type=int, multiple=True, help="Fetch this post (posts.id) now; repeatable.")
 def fetch(db_path, config_path, silent, limit, post_ids):
     """Fetch snapshots of the posts that are due (or of --post IDs)."""
-    from pathlib import Path
-
-    if not Path(db_path).exists():
-        raise click.ClickException(f"{db_path}: no such archive (hint: run `archiver archive SOURCE` first)")
+    _require_archive(db_path)
     settings = _settings(config_path, db_path)
     _fetch(db_path, settings, limit=limit, post_ids=list(post_ids) or None, silent=silent)
 
@@ -213,12 +219,9 @@ def fetch(db_path, config_path, silent, limit, post_ids):
 @db_option
 def verify(db_path):
     """Re-hash every stored body, media file and WARC record; exit 1 on any mismatch or missing file."""
-    from pathlib import Path
-
     from archiver.verify import verify_archive
 
-    if not Path(db_path).exists():
-        raise click.ClickException(f"{db_path}: no such archive")
+    _require_archive(db_path)
     db = _open(db_path)
     try:
         report = verify_archive(db, db_path)
@@ -261,12 +264,9 @@ def detect(sources, config_path, max_bytes):
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
 def status(db_path, as_json):
     """Print what the archive holds: articles, embeds, posts by platform and status."""
-    from pathlib import Path
-
     from archiver.store import status_summary
 
-    if not Path(db_path).exists():
-        raise click.ClickException(f"{db_path}: no such archive (hint: run `archiver archive SOURCE` first)")
+    _require_archive(db_path)
     db = _open(db_path)
     try:
         summary = status_summary(db)
@@ -302,6 +302,7 @@ def _daemon_settings(ctx, config_path, db_path):
             _fail(exc)
         db = Path(settings.db)
         db_path = str(db if db.is_absolute() else Path(config_path).resolve().parent / db)
+        return replace(settings, db=db_path), db_path  # the file read once
     return _settings(config_path, db_path), db_path
 
 
@@ -337,16 +338,13 @@ def daemon(ctx, db_path, config_path, log_json):
 @click.pass_context
 def run_once_command(ctx, db_path, config_path, log_json):
     """One pass of every job (poll, fetch, recheck), for the system's cron; JSON counts on stdout."""
-    from archiver.daemon import DaemonLock, setup_logging
+    from archiver.daemon import setup_logging, take_archive
     from archiver.schedule import JobRunner, run_once
-    from archiver.store import open_db
 
     settings, db_path = _daemon_settings(ctx, config_path, db_path)
     setup_logging(log_json)
     try:
-        open_db(db_path).close()
-        lock = DaemonLock(db_path)
-        lock.acquire()
+        lock = take_archive(settings, db_path)
     except ArchiverError as exc:
         _fail(exc)
     try:
@@ -380,15 +378,12 @@ def init_config(path, force):
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 def serve(db_path, host, port):
     """Browse the archive in Datasette, read-only: tables, views, search, and posts as cards."""
-    from pathlib import Path
-
     import uvicorn
 
     from archiver.browse import build_datasette
     from archiver.store import open_db
 
-    if not Path(db_path).exists():
-        raise click.ClickException(f"{db_path}: no such archive (hint: run `archiver archive SOURCE` first)")
+    _require_archive(db_path)
     try:
         open_db(db_path).close()  # migrations and views: the one write; Datasette itself opens it ?mode=ro
     except ArchiverError as exc:  # a read-only copy: the tables are still worth serving

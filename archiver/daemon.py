@@ -83,15 +83,22 @@ def setup_logging(as_json: bool = False, level: int = logging.INFO) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+def take_archive(settings: Settings, db_path: str | Path) -> DaemonLock:
+    """Create or migrate the archive, then hold its daemon lock (DaemonLockedError when another has it)."""
+    from archiver.store import open_db
+
+    open_db(db_path, busy_timeout_ms=settings.daemon.busy_timeout_ms).close()
+    lock = DaemonLock(db_path)
+    lock.acquire()
+    return lock
+
+
 def run_daemon(settings: Settings, db_path: str | Path) -> int:
     """Run the scheduler until SIGTERM or SIGINT; finish the write in hand and return 0."""
     from archiver.schedule import JobRunner, build_scheduler
-    from archiver.store import open_db
 
     log = logging.getLogger("archiver.daemon")
-    open_db(db_path, busy_timeout_ms=settings.daemon.busy_timeout_ms).close()  # create or migrate first
-    lock = DaemonLock(db_path)
-    lock.acquire()
+    lock = take_archive(settings, db_path)
     stop = threading.Event()
     runner = JobRunner(settings, db_path, stop)
     scheduler = build_scheduler(runner, settings)

@@ -7,18 +7,19 @@ import threading
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
 from archiver.config import Limits, Settings
 from archiver.snapshots import PostResult, SourceResult
 from archiver.errors import FetchError
-from archiver.store import claim_due_posts, record_post_result, release_dead_leases, release_posts, utcnow
+from archiver.store import (
+    SETTLED, claim_due_posts, format_utc, parse_utc, record_post_result, release_dead_leases, release_posts, utcnow,
+)
 
 log = logging.getLogger("archiver.fetch")
 MAX_FAILURES = 8  # consecutive failed fetches before a post is marked failed (it is still retried, weekly)
-DEFINITIVE = ("archived", "unavailable", "not_found", "protected")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
@@ -32,27 +33,19 @@ def parse_interval(text: str) -> int:
     raise ValueError(f"not an interval: {text!r} (use e.g. 30m, 1h, 1d, 7d)")
 
 
-def _iso(t: datetime) -> str:
-    return t.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _dt(s: str) -> datetime:
-    return datetime.fromisoformat(s.replace("Z", "+00:00"))
-
-
 def next_recheck(since: str, now: str, schedule: tuple) -> str:
     """The next check of a settled post: since + each interval of the schedule, then every last interval."""
-    base, current = _dt(since), _dt(now)
+    base, current = parse_utc(since), parse_utc(now)
     offsets = [parse_interval(s) for s in schedule] or [30 * 86400]
     for offset in offsets:
         at = base + timedelta(seconds=offset)
         if at > current:
-            return _iso(at)
+            return format_utc(at)
     step = offsets[-1]
     at = base + timedelta(seconds=offsets[-1])
     while at <= current:
         at += timedelta(seconds=step)
-    return _iso(at)
+    return format_utc(at)
 
 
 def backoff(failures: int, now: str, retry_after: float | None = None, base: float = 300.0,
@@ -61,7 +54,7 @@ def backoff(failures: int, now: str, retry_after: float | None = None, base: flo
     wait_s = min(base * 2 ** min(max(0, failures - 1), 60), cap)
     if retry_after:
         wait_s = min(max(wait_s, retry_after), cap)  # an upstream cannot park a post past the cap
-    return _iso(_dt(now) + timedelta(seconds=wait_s))
+    return format_utc(parse_utc(now) + timedelta(seconds=wait_s))
 
 
 _EVIDENCE_ONLY = {"captures", "none", "requested"}  # outcomes that say nothing of the post's own state
@@ -116,7 +109,7 @@ def decide(post: dict, result: PostResult, now: str, schedule: tuple, limits=Non
         result.status, result.reason, result.failures, result.next_fetch_at = post["status"], reason, 0, None
         return
     retry_after = max((s.retry_after or 0 for s in result.sources), default=0) or None
-    keep = post["status"] if post["status"] in DEFINITIVE else None
+    keep = post["status"] if post["status"] in SETTLED else None
     result.status = keep or ("failed" if failures >= MAX_FAILURES else "pending")
     result.reason, result.failures = reason, failures
     limits = limits or Limits()
@@ -299,5 +292,5 @@ def _count(summary: FetchSummary, result: PostResult) -> None:
     summary.attempts += len(result.attempts)
     if result.error:
         summary.errors.append((result.post_id, result.error))
-    if result.status not in DEFINITIVE and result.next_fetch_at:
+    if result.status not in SETTLED and result.next_fetch_at:
         summary.next_attempts.append((result.post_id, result.next_fetch_at, result.reason))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from archiver.config import Settings, Source, article_policy
 from archiver.errors import ArchiverError
-from archiver.store import transaction, utcnow
+from archiver.store import parse_utc, transaction, utcnow
 
 log = logging.getLogger("archiver.poll")
 
@@ -66,7 +66,8 @@ def list_items(source: Source, client, settings: Settings, stop=None) -> list:
     found = discover.discover(source.kind, body, base, content_type)
     if found.kind == "sitemap" and found.sitemaps:
         # An index: read its children through the same client, stopping when the daemon is asked to.
-        found = discover.crawl_sitemaps(base or source.location, lambda url: _read(url, client, settings, stop)[0])
+        found = discover.crawl_sitemaps(base or source.location, lambda url: _read(url, client, settings, stop)[0],
+                                        first=body)
     for warning in found.warnings[:5]:
         log.info("source %s: %s", source.name, warning)
     return list(found.items)
@@ -131,12 +132,10 @@ def _known(db, source: Source) -> dict:
 
 def _unchanged(item, known: dict) -> bool:
     """A file already archived and not modified since it was last seen."""
-    from datetime import datetime
-
     seen = known["files"].get(item.location)
     if not seen or item.mtime is None:
         return False
-    seen_at = datetime.fromisoformat(seen.replace("Z", "+00:00")).timestamp()
+    seen_at = parse_utc(seen).timestamp()
     return item.mtime < seen_at - 1
 
 

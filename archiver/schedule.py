@@ -14,10 +14,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from archiver.config import JOBS, Settings
-from archiver.store import open_db, transaction, utcnow
+from archiver.store import SETTLED, open_db, transaction, utcnow
 
 log = logging.getLogger("archiver.daemon")
-_DEFINITIVE = ("archived", "unavailable", "not_found", "protected")
 
 
 def parse_cron(expr: str) -> CronTrigger:
@@ -119,7 +118,7 @@ class JobRunner:
         return self._fetch_statuses(db, ("pending", "failed"))
 
     def _recheck(self, db) -> dict:
-        return self._fetch_statuses(db, _DEFINITIVE)
+        return self._fetch_statuses(db, SETTLED)
 
     def _fetch_statuses(self, db, statuses) -> dict:
         from archiver.fetcher import run_fetch
@@ -131,8 +130,7 @@ class JobRunner:
 
 def build_scheduler(runner: JobRunner, settings: Settings, scheduler_cls=BlockingScheduler):
     """The scheduler with one job per name in JOBS, configured but not started."""
-    scheduler = scheduler_cls(timezone="UTC", job_defaults={
-        "coalesce": True, "max_instances": 1, "misfire_grace_time": settings.daemon.misfire_grace_time})
+    scheduler = scheduler_cls(timezone="UTC")
     for job in JOBS:
         scheduler.add_job(runner.run, trigger=parse_cron(settings.schedules[job]), args=[job], id=job,
                           name=f"archiver {job}", replace_existing=True, coalesce=True, max_instances=1,

@@ -259,11 +259,22 @@ MIGRATIONS: list[str] = [
 
 FTS = {"posts": ["text", "author_name", "handle"], "articles": ["title", "site_name"]}
 POST_STATUSES = ("pending", "archived", "unavailable", "not_found", "protected", "failed")
+SETTLED = ("archived", "unavailable", "not_found", "protected")  # a source said so; re-checked, not retried
 
 
 def utcnow() -> str:
     """Now in UTC, ISO-8601 with a Z."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return format_utc(datetime.now(timezone.utc))
+
+
+def format_utc(t: datetime) -> str:
+    """A moment as the archive writes times: ISO-8601 in UTC, to the second, with a Z."""
+    return t.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_utc(text: str) -> datetime:
+    """A time the archive wrote (ISO-8601 with a Z) as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def open_db(path: str | Path, *, busy_timeout_ms: int = 30_000, create: bool = True) -> sqlite_utils.Database:
@@ -550,8 +561,7 @@ LEASE_SECONDS = 600  # a claimed post is invisible to other fetchers this long; 
 
 
 def _plus(now: str, seconds: float) -> str:
-    t = datetime.fromisoformat(now.replace("Z", "+00:00")) + timedelta(seconds=seconds)
-    return t.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return format_utc(parse_utc(now) + timedelta(seconds=seconds))
 
 
 def lease_owner() -> str:
@@ -624,7 +634,7 @@ def _dicts(cursor) -> list[dict]:
     return [dict(zip(names, r)) for r in cursor.fetchall()]
 
 
-def record_post_result(db, result, now: str | None = None, db_folder: Path | None = None) -> None:
+def record_post_result(db, result, now: str | None = None) -> None:
     """Write everything one fetch of one post produced, in one transaction; snapshots are insert-only."""
     now = now or utcnow()
     with transaction(db):
@@ -665,8 +675,6 @@ def record_post_result(db, result, now: str | None = None, db_folder: Path | Non
                 fields["archived_at"] = now
         set_post_status(db, target_id, result.status, now, reason=result.reason, **fields)
 
-
-SETTLED = ("archived", "unavailable", "not_found", "protected")
 
 
 def _keep_settled(db, target_id: int, result) -> None:
