@@ -99,18 +99,37 @@ def build_archive(folder: Path, upstream: Upstream, *, hostile: bool = True, pho
     if hostile:
         (folder / "hostile.html").write_text(HOSTILE, encoding="utf-8")
         _run("archive", "--no-fetch", "--db", db_path, folder / "hostile.html")
-    _run("archive", "--no-fetch", "--db", db_path, ROOT / "seeds")
-    db = open_db(db_path)
-    ensure_views(db)
-    db.close()
+    _run("archive", "--no-fetch", "--db", db_path, ROOT / "seeds")  # open_db creates the views
     return db_path
+
+
+class _Served:
+    """One Datasette on an archive and one event loop driving it, for many requests."""
+
+    def __init__(self, path: Path):
+        self.ds = build_datasette(path)
+        self.loop = asyncio.new_event_loop()
+
+    def get(self, path: str, **kw):
+        return self.loop.run_until_complete(self.ds.client.get(path, **kw))
+
+    def close(self) -> None:
+        for db in self.ds.databases.values():
+            db.close()
+        self.loop.close()
+
+
+_SERVED: dict = {}  # the module's shared archive -> its one Datasette (building one per request is slow)
 
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("browse")
     with Upstream() as upstream:
-        return build_archive(folder, upstream)
+        path = build_archive(folder, upstream)
+    _SERVED[path] = _Served(path)
+    yield path
+    _SERVED.pop(path).close()
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +146,10 @@ def ids(archive) -> dict:
 
 
 def get(archive, path: str, **kw):
-    """One request through datasette.client on a fresh instance (its own event loop)."""
+    """One request through datasette.client: the shared archive's instance, else a fresh one."""
+    served = _SERVED.get(archive)
+    if served is not None:
+        return served.get(path, **kw)
     ds = build_datasette(archive)
 
     async def go():

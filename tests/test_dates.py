@@ -1,7 +1,6 @@
 """Embed footer dates to ISO: the corpus's labelled footers, then hand-written forms."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,25 +8,17 @@ from pathlib import Path
 import pytest
 
 from archiver.dates import month_number, parse_embed_date, parse_time_date
+from tests.corpus_score import CORPUS, corpus_available, manifest
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-MANIFEST = CORPUS / "manifest.jsonl"
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _corpus_pairs() -> list:
     """Every distinct (date_text, date) of a labelled Twitter embed."""
-    if not MANIFEST.is_file():
+    if not corpus_available():
         return [pytest.param(None, None, marks=pytest.mark.skip(reason=f"corpus absent: {CORPUS}"))]
-    pairs = set()
-    with open(MANIFEST, encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            for embed in json.loads(line)["embeds"]:
-                if embed["platform"] == "twitter" and embed.get("date_text") and embed.get("date"):
-                    pairs.add((embed["date_text"], embed["date"]))
-    return sorted(pairs)
+    return sorted({(embed["date_text"], embed["date"]) for entry in manifest() for embed in entry["embeds"]
+                   if embed["platform"] == "twitter" and embed.get("date_text") and embed.get("date")})
 
 
 @pytest.mark.parametrize(("date_text", "expected"), _corpus_pairs())

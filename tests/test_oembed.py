@@ -3,24 +3,15 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 import pytest
 
 from archiver.platforms.twitter.oembed import OUTCOMES, build_url, classify, english_date, parse_blockquote
+from tests.upstream import load_sample
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 TWITTER = "oembed_twitter_alley_1679189879086018562.json"
 YOUTUBE = "oembed_youtube_alley_dQw4w9WgXcQ.json"
 TIKTOK = "oembed_tiktok_alley_7348705314746699054.json"
-
-
-def sample_bytes(name: str) -> bytes:
-    """Bytes of a shared sample, read in place; skips the test when it is absent."""
-    path = SAMPLES / name
-    if not path.is_file():
-        pytest.skip(f"shared sample {name} not found under {SAMPLES}")
-    return path.read_bytes()
 
 
 def tweet_json(html: str, **extra) -> bytes:
@@ -38,7 +29,7 @@ def test_build_url():
 
 
 def test_twitter_sample():
-    r = classify(200, sample_bytes(TWITTER))
+    r = classify(200, load_sample(TWITTER))
     assert r.outcome == "archived"
     assert r.status_code == 200
     assert r.author_name == "Alley"
@@ -62,7 +53,7 @@ def test_twitter_sample():
 
 @pytest.mark.parametrize("name", [YOUTUBE, TIKTOK])
 def test_other_providers_are_not_tweets(name):
-    r = classify(200, sample_bytes(name))
+    r = classify(200, load_sample(name))
     assert r.outcome == "error"
     assert r.error == "oEmbed html has no tweet blockquote"
 
@@ -129,7 +120,7 @@ def test_errors_are_one_line(status, body, fragment):
 
 
 def test_truncated_and_mangled_sample_never_raises():
-    body = sample_bytes(TWITTER)
+    body = load_sample(TWITTER)
     html = json.loads(body)["html"]
     rng = random.Random(1679189879086018562)
     for _ in range(400):

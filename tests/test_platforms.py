@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import lxml.html
 import pytest
 from lxml import etree
 
 from archiver.platforms import bluesky, facebook, instagram, mastodon, threads, tiktok, youtube
+from tests.corpus_score import CORPUS, corpus_available, manifest
 
 MODULES = (instagram, tiktok, bluesky, mastodon, threads, facebook, youtube)
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 needs_corpus = pytest.mark.skipif(
-    not (CORPUS / "manifest.jsonl").is_file(),
+    not corpus_available(),
     reason=f"the shared corpus is not at {CORPUS} (it sits beside the checkout)",
 )
 
@@ -669,11 +668,6 @@ def test_detector_reads_embed_codes_kept_out_of_the_dom():
 BAR = 0.95
 
 
-def _corpus_entries() -> list[dict]:
-    with open(CORPUS / "manifest.jsonl", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
 def _corpus_text(entry: dict) -> str:
     """The page decoded as the README says: its <meta charset>, else UTF-8 with replacement."""
     from archiver.decode import sniff_meta_charset
@@ -693,7 +687,7 @@ def corpus_result():
     platforms = {m.NAME for m in MODULES}
     tp, fn, fp = Counter(), Counter(), Counter()
     extras, misses = [], []
-    for entry in _corpus_entries():
+    for entry in manifest():
         if entry["kind"] != "html":
             continue
         found = [e for e in detect_html(_corpus_text(entry)) if e.platform in platforms]
@@ -745,7 +739,7 @@ def test_corpus_misses_are_only_the_nuxt_state_posts(corpus_result):
 def test_no_element_of_a_page_without_embeds_reads_as_an_embed():
     """Stronger than the detector's precision: offered every element of every negative and hard-negative
     page (not only what the XPaths select), no module reads one as an embed the labels do not list."""
-    for entry in _corpus_entries():
+    for entry in manifest():
         if entry["kind"] != "html" or entry["category"] == "positive":
             continue
         labelled = {(label["platform"], label.get("post_id")) for label in entry["embeds"]}
@@ -760,7 +754,7 @@ def test_no_element_of_a_page_without_embeds_reads_as_an_embed():
 @needs_corpus
 def test_corpus_hints_are_present_wherever_a_platform_is_embedded():
     by_name = {m.NAME: m for m in MODULES}
-    for entry in _corpus_entries():
+    for entry in manifest():
         if entry["kind"] != "html":
             continue
         text = _corpus_text(entry).lower()

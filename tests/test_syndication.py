@@ -4,7 +4,6 @@ from __future__ import annotations
 import copy
 import json
 import random
-from pathlib import Path
 
 import pytest
 
@@ -18,8 +17,8 @@ from archiver.platforms.twitter.syndication import (
     pic_code,
     status_from_media_url,
 )
+from tests.upstream import load_sample, ts_literal_to_json
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 
 PHOTO = "syndication_photo_tweet-rsc_1641086480675225601.json"
 QUOTED = "syndication_quoted_tweet-rsc_1641895049427550208.json"
@@ -31,54 +30,9 @@ VIDEO_TS = "syndication_video_urlshare_1684218600456876032.ts"
 JSON_SAMPLES = [PHOTO, QUOTED, CARD, CARD_WRAPPED, TEXT_2026, TOMBSTONE]
 
 
-def sample_bytes(name: str) -> bytes:
-    """Bytes of a shared sample, read in place; skips the test when it is absent."""
-    path = SAMPLES / name
-    if not path.is_file():
-        pytest.skip(f"shared sample {name} not found under {SAMPLES}")
-    return path.read_bytes()
-
-
-def ts_object_to_json(source: str) -> str:
-    """The first object literal of a TypeScript file as JSON: bare keys quoted, trailing commas dropped."""
-    src = source[source.index("{") : source.rindex("}") + 1]
-    out: list[str] = []
-    i = 0
-    while i < len(src):
-        c = src[i]
-        if c == '"':
-            j = i + 1
-            while src[j] != '"':
-                j += 2 if src[j] == "\\" else 1
-            out.append(src[i : j + 1])
-            i = j + 1
-        elif c.isalpha() or c in "_$":
-            j = i
-            while j < len(src) and (src[j].isalnum() or src[j] in "_$"):
-                j += 1
-            word = src[i:j]
-            k = j
-            while k < len(src) and src[k] in " \t":
-                k += 1
-            is_key = k < len(src) and src[k] == ":"
-            out.append(json.dumps(word) if is_key else word)
-            i = j
-        elif c == ",":
-            k = i + 1
-            while k < len(src) and src[k].isspace():
-                k += 1
-            if k >= len(src) or src[k] not in "}]":
-                out.append(c)
-            i += 1
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
 @pytest.fixture
 def video_body() -> bytes:
-    return ts_object_to_json(sample_bytes(VIDEO_TS).decode("utf-8")).encode("utf-8")
+    return ts_literal_to_json(load_sample(VIDEO_TS).decode("utf-8")).encode("utf-8")
 
 
 # --- URL -------------------------------------------------------------------------------------------
@@ -97,7 +51,7 @@ def test_build_url_uses_the_react_tweet_token():
 
 
 def test_photo_tweet():
-    r = classify(200, sample_bytes(PHOTO))
+    r = classify(200, load_sample(PHOTO))
     assert r.outcome == "archived"
     assert r.tweet_id == "1641086480675225601"
     assert r.created_at == "2023-03-29T14:34:41Z"
@@ -134,18 +88,18 @@ def test_photo_tweet():
     "link", ["pic.twitter.com/rQd6FIwZ0U", "https://pic.twitter.com/rQd6FIwZ0U", "pic.x.com/rQd6FIwZ0U", "rQd6FIwZ0U"]
 )
 def test_media_for_pic_link(link):
-    r = classify(200, sample_bytes(PHOTO))
+    r = classify(200, load_sample(PHOTO))
     assert media_for_pic_link(r, link) == r.media
 
 
 @pytest.mark.parametrize("link", ["pic.twitter.com/rqd6fiwz0u", "pic.twitter.com/other123", "", "https://t.co/rQd6FIwZ0U/x"])
 def test_media_for_pic_link_misses(link):
     # t.co codes are case-sensitive, so a lower-cased code is another link.
-    assert media_for_pic_link(classify(200, sample_bytes(PHOTO)), link) == ()
+    assert media_for_pic_link(classify(200, load_sample(PHOTO)), link) == ()
 
 
 def test_quoted_tweet_is_parsed_one_level_deep():
-    r = classify(200, sample_bytes(QUOTED))
+    r = classify(200, load_sample(QUOTED))
     assert r.outcome == "archived"
     assert r.tweet_id == "1641895049427550208"
     assert r.user.screen_name == "mattcarrollcode"
@@ -162,7 +116,7 @@ def test_quoted_tweet_is_parsed_one_level_deep():
 
 
 def test_card_tweet():
-    r = classify(200, sample_bytes(CARD))
+    r = classify(200, load_sample(CARD))
     assert r.tweet_id == "1629262255744503809"
     assert r.self_thread_id == "1629262255744503809"
     assert [m.screen_name for m in r.entities.mentions] == ["reactjs", "sophiebits"]
@@ -179,7 +133,7 @@ def test_card_tweet():
 
 
 def test_data_wrapped_response():
-    r = classify(200, sample_bytes(CARD_WRAPPED))
+    r = classify(200, load_sample(CARD_WRAPPED))
     assert r.outcome == "archived"
     assert r.tweet_id == "1703436713362870723"
     assert r.created_at == "2023-09-17T15:52:15Z"
@@ -193,7 +147,7 @@ def test_data_wrapped_response():
 
 
 def test_text_tweet_2026_with_affiliation_and_object_entities():
-    r = classify(200, sample_bytes(TEXT_2026))
+    r = classify(200, load_sample(TEXT_2026))
     assert r.outcome == "archived"
     assert r.tweet_id == "2023357708301455483"
     assert r.text == r.raw_text
@@ -232,7 +186,7 @@ def test_video_tweet_media_comes_from_another_tweet(video_body):
 
 
 def test_tombstone_is_unavailable_not_deleted():
-    r = classify(200, sample_bytes(TOMBSTONE))
+    r = classify(200, load_sample(TOMBSTONE))
     assert r.outcome == "unavailable"
     assert r.unavailable
     assert r.reason == "This Post was deleted by the Post author. Learn more"
@@ -255,7 +209,7 @@ def test_bare_tombstones(body):
 
 def test_every_sample_is_classified():
     for name in JSON_SAMPLES:
-        r = classify(200, sample_bytes(name))
+        r = classify(200, load_sample(name))
         assert r.outcome == ("unavailable" if name == TOMBSTONE else "archived"), name
 
 
@@ -301,7 +255,7 @@ def test_errors_are_one_line(status, body, fragment):
 
 
 def test_truncated_sample_is_an_error():
-    body = sample_bytes(PHOTO)
+    body = load_sample(PHOTO)
     r = classify(200, body[: len(body) // 2])
     assert r.outcome == "error" and r.error.startswith("not JSON")
 
@@ -354,7 +308,7 @@ def _mutate(node, rng: random.Random):
 
 @pytest.mark.parametrize("name", [PHOTO, QUOTED, CARD, CARD_WRAPPED, TEXT_2026, TOMBSTONE])
 def test_mutated_samples_never_raise(name):
-    original = json.loads(sample_bytes(name))
+    original = json.loads(load_sample(name))
     rng = random.Random(name)
     for _ in range(300):
         data = copy.deepcopy(original)

@@ -1,7 +1,6 @@
 """Tweets flattened into plain text: the seed, the labelled corpus texts, hand-written traps, speed."""
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections import Counter
@@ -10,20 +9,17 @@ from pathlib import Path
 import pytest
 
 from archiver.platforms.twitter.text import RAW_CAP, detect_text
+from tests.corpus_score import CORPUS, corpus_available, manifest
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-MANIFEST = CORPUS / "manifest.jsonl"
 SEED = REPO / "seeds" / "000_add2564ad87b768a.txt"
-needs_corpus = pytest.mark.skipif(not MANIFEST.is_file(), reason=f"corpus absent: {CORPUS}")
+needs_corpus = pytest.mark.skipif(not corpus_available(), reason=f"corpus absent: {CORPUS}")
 
 
 def _text_entries() -> list[dict]:
-    if not MANIFEST.is_file():
+    if not corpus_available():
         return []
-    with open(MANIFEST, encoding="utf-8") as fh:
-        entries = [json.loads(line) for line in fh if line.strip()]
-    return [e for e in entries if e["kind"] == "text"]
+    return [e for e in manifest() if e["kind"] == "text"]
 
 
 def _read(entry: dict) -> str:

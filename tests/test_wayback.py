@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timezone
-from pathlib import Path
 
 import pytest
 
@@ -16,19 +15,11 @@ from archiver.wayback import (
     replay_url,
     timestamp_to_iso,
 )
+from tests.upstream import load_sample
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 AVAILABLE = "wayback_available_waybackpy_google.json"
 CDX_LINE = "wayback_cdx_line_waybackpy.txt"
 HEADER = ["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"]
-
-
-def sample_bytes(name: str) -> bytes:
-    """Bytes of a shared sample, read in place; skips the test when it is absent."""
-    path = SAMPLES / name
-    if not path.is_file():
-        pytest.skip(f"shared sample {name} not found under {SAMPLES}")
-    return path.read_bytes()
 
 
 # --- URLs ------------------------------------------------------------------------------------------
@@ -94,7 +85,7 @@ def test_replay_url():
 
 
 def test_available_sample():
-    r = parse_available(200, sample_bytes(AVAILABLE))
+    r = parse_available(200, load_sample(AVAILABLE))
     assert r.outcome == "archived"
     assert r.url == "https://www.google.com/"
     c = r.capture
@@ -161,7 +152,7 @@ def test_available_errors(status, body, fragment):
 
 
 def test_cdx_text_sample():
-    r = parse_cdx(200, sample_bytes(CDX_LINE))
+    r = parse_cdx(200, load_sample(CDX_LINE))
     assert r.outcome == "archived"
     (c,) = r.captures
     assert c.urlkey == "org,archive)/"
@@ -176,13 +167,13 @@ def test_cdx_text_sample():
 
 
 def test_cdx_json_matches_text():
-    fields = sample_bytes(CDX_LINE).decode().split()
+    fields = load_sample(CDX_LINE).decode().split()
     as_json = json.dumps([HEADER, fields]).encode()
-    assert parse_cdx(200, as_json).captures == parse_cdx(200, sample_bytes(CDX_LINE)).captures
+    assert parse_cdx(200, as_json).captures == parse_cdx(200, load_sample(CDX_LINE)).captures
 
 
 def test_cdx_json_uses_its_header_order():
-    fields = dict(zip(HEADER, sample_bytes(CDX_LINE).decode().split()))
+    fields = dict(zip(HEADER, load_sample(CDX_LINE).decode().split()))
     order = ["timestamp", "original", "statuscode", "digest", "length", "mimetype", "urlkey"]
     r = parse_cdx(200, json.dumps([order, [fields[k] for k in order]]))
     assert r.captures[0].original == "http://github.com"
@@ -207,7 +198,7 @@ def test_cdx_dashes_resume_key_and_skipped_rows():
 
 
 def test_cdx_text_with_resume_key_and_bad_lines():
-    line = sample_bytes(CDX_LINE).decode().strip()
+    line = load_sample(CDX_LINE).decode().strip()
     text = f"{line}\nnot a cdx line\n{line}\n\nresumekey123\n"
     r = parse_cdx(200, text.encode())
     assert len(r.captures) == 2

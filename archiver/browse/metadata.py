@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 
+from archiver.browse.views import GONE_SQL
+
 TITLE = "archiver: social posts embedded in news articles"
 DESCRIPTION = (
     "Every post an archived article embeds, what it said and showed, when it was archived, whether it is "
@@ -231,7 +233,7 @@ FROM articles a
 JOIN (SELECT DISTINCT article_id, post_id FROM embeds) e ON e.article_id = a.id
 JOIN posts p ON p.id = e.post_id
 WHERE (a.id = :article OR a.url = :article OR a.canonical_url = :article OR a.source = :article)
-  AND p.status IN ('unavailable', 'not_found', 'protected')
+  AND p.status IN """ + GONE_SQL + """
 ORDER BY p.status_changed_at DESC, p.id
 """.strip(),
     },

@@ -10,7 +10,7 @@ import sqlite3
 
 # Statuses that mean "the platform no longer shows this post" (failed only means we could not tell).
 GONE_STATUSES = ("unavailable", "not_found", "protected")
-_GONE = "('unavailable', 'not_found', 'protected')"
+GONE_SQL = "(" + ", ".join(f"'{s}'" for s in GONE_STATUSES) + ")"  # for `status IN ...` in view SQL
 
 # Snapshot outcomes that are listings of third-party captures, not the platform's own answer.
 _LISTINGS = "('captures', 'none')"
@@ -71,7 +71,7 @@ SELECT
     count(CASE WHEN p.status = 'not_found' THEN 1 END) AS not_found,
     count(CASE WHEN p.status = 'protected' THEN 1 END) AS protected,
     count(CASE WHEN p.status = 'failed' THEN 1 END) AS failed,
-    count(CASE WHEN p.status IN {_GONE} THEN 1 END) AS gone,
+    count(CASE WHEN p.status IN {GONE_SQL} THEN 1 END) AS gone,
     a.first_seen_at,
     a.last_seen_at
 FROM articles a
@@ -99,7 +99,7 @@ SELECT
     c.id AS change_id
 FROM post_status_changes c
 JOIN posts p ON p.id = c.post_id
-WHERE c.to_status IN {_GONE}""",
+WHERE c.to_status IN {GONE_SQL}""",
     # The fetch queue: every post with a next attempt, soonest first; due = its time has come.
     "fetch_queue": """
 SELECT
