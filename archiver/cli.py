@@ -62,7 +62,7 @@ def _require_archive(db_path: str) -> None:
 
 
 def _open(db_path: str):
-    from archiver.store import open_db
+    from archiver.store.db import open_db
 
     try:
         return open_db(db_path)
@@ -112,12 +112,12 @@ def archive(sources, db_path, config_path, silent, max_bytes, no_fetch):
 
     SOURCES are files, folders (read recursively), - for stdin, or http(s) URLs.
     """
-    from archiver.articles import expand_sources
+    from archiver.read.articles import expand_sources
     from archiver.config import article_policy
-    from archiver.http import build_client
-    from archiver.pipeline import process_source
+    from archiver.fetch.http import build_client
+    from archiver.run.pipeline import process_source
 
-    from archiver.warc import WarcWriter
+    from archiver.fetch.warc import WarcWriter
 
     settings = _settings(config_path, db_path)
     db = _open(db_path)
@@ -163,7 +163,7 @@ def archive(sources, db_path, config_path, silent, max_bytes, no_fetch):
 
 def _fetch(db_path, settings, *, limit=None, post_ids=None, silent=False, quiet_stdout=False):
     """Run one fetch pass and report it: JSON lines per post on stdout, a summary on stderr."""
-    from archiver.fetcher import run_fetch
+    from archiver.run.fetching import run_fetch
 
     db = _open(db_path)
 
@@ -219,7 +219,7 @@ def fetch(db_path, config_path, silent, limit, post_ids):
 @db_option
 def verify(db_path):
     """Re-hash every stored body, media file and WARC record; exit 1 on any mismatch or missing file."""
-    from archiver.verify import verify_archive
+    from archiver.evidence.verify import verify_archive
 
     _require_archive(db_path)
     db = _open(db_path)
@@ -241,9 +241,9 @@ def verify(db_path):
 @max_bytes_option
 def detect(sources, config_path, max_bytes):
     """Print one JSON object per embed found in SOURCES (no database)."""
-    from archiver.articles import expand_sources
+    from archiver.read.articles import expand_sources
     from archiver.config import article_policy
-    from archiver.pipeline import process_source
+    from archiver.run.pipeline import process_source
 
     settings = _settings(config_path, DEFAULT_DB)
     failed = 0
@@ -264,7 +264,7 @@ def detect(sources, config_path, max_bytes):
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
 def status(db_path, as_json):
     """Print what the archive holds: articles, embeds, posts by platform and status."""
-    from archiver.store import status_summary
+    from archiver.store.posts import status_summary
 
     _require_archive(db_path)
     db = _open(db_path)
@@ -321,7 +321,7 @@ def daemon(ctx, db_path, config_path, log_json):
 
     One daemon per database; SIGTERM or SIGINT finishes the write in hand and exits 0.
     """
-    from archiver.daemon import run_daemon, setup_logging
+    from archiver.run.daemon import run_daemon, setup_logging
 
     settings, db_path = _daemon_settings(ctx, config_path, db_path)
     setup_logging(log_json)
@@ -338,8 +338,8 @@ def daemon(ctx, db_path, config_path, log_json):
 @click.pass_context
 def run_once_command(ctx, db_path, config_path, log_json):
     """One pass of every job (poll, fetch, recheck), for the system's cron; JSON counts on stdout."""
-    from archiver.daemon import setup_logging, take_archive
-    from archiver.schedule import JobRunner, run_once
+    from archiver.run.daemon import setup_logging, take_archive
+    from archiver.run.schedule import JobRunner, run_once
 
     settings, db_path = _daemon_settings(ctx, config_path, db_path)
     setup_logging(log_json)
@@ -381,7 +381,7 @@ def serve(db_path, host, port):
     import uvicorn
 
     from archiver.browse import build_datasette
-    from archiver.store import open_db
+    from archiver.store.db import open_db
 
     _require_archive(db_path)
     try:

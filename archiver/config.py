@@ -6,10 +6,29 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from archiver import __version__
+from archiver.clock import parse_cron, parse_interval
 from archiver.errors import ConfigError
-from archiver.http import DEFAULT_USER_AGENT, HttpPolicy
 
 CONFIG_NAME = "archiver.toml"
+
+
+DEFAULT_USER_AGENT = f"archiver/{__version__} (+https://github.com/archiver; preserving embedded posts)"
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """What the client may reach and how much it may read."""
+
+    allowed_hosts: tuple[str, ...] = ("*",)  # fnmatch patterns: "*", "*.twimg.com", "t.co"
+    allow_private: bool = False  # loopback, private, link-local: tests and mirrors only
+    max_bytes: int = 20 * 1024 * 1024
+    max_redirects: int = 10
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 60.0
+    user_agent: str = DEFAULT_USER_AGENT
+    contact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,7 +199,6 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
 
 
 def _schedules(value, path: Path, lines: list[str]) -> dict:
-    from archiver.schedule import parse_cron
 
     if not isinstance(value, dict):
         raise ConfigError(f"{path}:{_line_of(lines, 'schedules')}: [schedules] must be a table")
@@ -232,7 +250,6 @@ def _sources(value, path: Path, lines: list[str]) -> tuple:
 
 
 def _intervals(value, where: str) -> tuple:
-    from archiver.fetcher import parse_interval
 
     items = value if isinstance(value, list) else [value]
     try:

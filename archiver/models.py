@@ -1,4 +1,4 @@
-"""Plain frozen dataclasses that flow through the pipeline: source -> article -> embeds -> posts."""
+"""Plain dataclasses that flow through the pipeline: source -> article -> embeds -> posts -> snapshots."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -59,3 +59,26 @@ class Article:
     http_status: int | None = None
     fetched_at: str | None = None
     meta: dict = field(default_factory=dict)
+
+
+POST_STATUSES = ("pending", "archived", "unavailable", "not_found", "protected", "failed")
+SETTLED = ("archived", "unavailable", "not_found", "protected")  # a source said so; re-checked, not retried
+
+
+@dataclass(frozen=True)
+class QueuedPost:
+    """A post taken from the fetch queue: what the worker needs to fetch it and the status decision to judge it."""
+
+    id: int  # posts.id
+    platform: str
+    platform_post_id: str | None = None  # None while the article's embed lost the id
+    handle: str | None = None
+    text: str | None = None
+    created_date: str | None = None
+    canonical_url: str | None = None
+    status: str = "pending"
+    status_changed_at: str | None = None
+    archived_at: str | None = None
+    fetch_failures: int = 0
+    pic_links: tuple[str, ...] = ()
+    known_media: tuple[str, ...] = ()  # media URLs already kept: not downloaded again

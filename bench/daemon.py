@@ -24,12 +24,13 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archiver.articles import article_from_bytes  # noqa: E402
+from archiver.read.articles import article_from_bytes  # noqa: E402
 from archiver.config import Daemon, Endpoints, Limits, Settings  # noqa: E402
-from archiver.http import HttpPolicy  # noqa: E402
+from archiver.fetch.http import HttpPolicy  # noqa: E402
 from archiver.models import Embed  # noqa: E402
-from archiver.schedule import JobRunner  # noqa: E402
-from archiver.store import open_db, save_article, transaction  # noqa: E402
+from archiver.run.schedule import JobRunner  # noqa: E402
+from archiver.store.articles import save_article  # noqa: E402
+from archiver.store.db import open_db, transaction  # noqa: E402
 from bench.fetch import serve  # noqa: E402
 
 

@@ -15,7 +15,7 @@ import lxml.html
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archiver.detect import detect  # noqa: E402
+from archiver.detect.scan import detect  # noqa: E402
 from tests.corpus_score import CORPUS, corpus_available, manifest, read_article  # noqa: E402
 
 

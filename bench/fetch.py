@@ -22,11 +22,12 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from archiver.config import Endpoints, Limits, Settings  # noqa: E402
-from archiver.fetcher import run_fetch  # noqa: E402
-from archiver.http import HttpPolicy  # noqa: E402
+from archiver.run.fetching import run_fetch  # noqa: E402
+from archiver.fetch.http import HttpPolicy  # noqa: E402
 from archiver.models import Embed  # noqa: E402
-from archiver.articles import article_from_bytes  # noqa: E402
-from archiver.store import open_db, save_article  # noqa: E402
+from archiver.read.articles import article_from_bytes  # noqa: E402
+from archiver.store.articles import save_article  # noqa: E402
+from archiver.store.db import open_db  # noqa: E402
 from tests.upstream import Upstream  # noqa: E402
 
 TWEET = {"__typename": "Tweet", "id_str": "0", "text": "hello world", "created_at": "2023-03-29T14:34:41.000Z",

@@ -68,7 +68,7 @@ class Score:
 
 def read_article(entry: dict):
     """The corpus file as an Article, decoded as the archiver decodes any input."""
-    from archiver.articles import article_from_bytes
+    from archiver.read.articles import article_from_bytes
 
     path = CORPUS / entry["file"]
     return article_from_bytes(str(path), path.read_bytes(), kind=entry["kind"])
@@ -76,7 +76,7 @@ def read_article(entry: dict):
 
 def score(entries=None, kinds=("html", "text")) -> Score:
     """Run detection over the corpus and count hits, misses and extras per platform."""
-    from archiver.detect import detect
+    from archiver.detect.scan import detect
 
     result = Score()
     for entry in entries or manifest():

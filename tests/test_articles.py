@@ -5,9 +5,9 @@ import io
 
 import pytest
 
-from archiver.articles import article_from_bytes, expand_sources, read_source, with_metadata
-from archiver.decode import decode
-from archiver.detect import parse_html
+from archiver.read.articles import article_from_bytes, expand_sources, read_source, with_metadata
+from archiver.read.decode import decode
+from archiver.detect.scan import parse_html
 from archiver.errors import SourceError
 
 TEXT = "Zoë said “hello” — naïve café"

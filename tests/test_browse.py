@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from archiver.browse import build_datasette
 from archiver.browse.metadata import QUERIES, TABLES
 from archiver.browse.plugin import linkify, media_file
-from archiver.browse.views import VIEWS, ensure_views
+from archiver.store.views import VIEWS, ensure_views
 from archiver.cli import cli
-from archiver.store import open_db
+from archiver.store.db import open_db
 from tests.test_fetch import PHOTO_ID, PHOTO_PATH, write_config
 from tests.upstream import Upstream, fake_media, load_sample, syndication_routes, wayback_routes
 

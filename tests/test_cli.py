@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
-from archiver.store import open_db
+from archiver.store.db import open_db
 from tests.conftest import SEEDS
 
 SEED_ANSWER = [

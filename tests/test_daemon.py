@@ -13,7 +13,7 @@ import pytest
 
 from archiver.config import Endpoints, load_settings
 from archiver.errors import ConfigError
-from archiver.schedule import JobRunner, build_scheduler, parse_cron
+from archiver.run.schedule import JobRunner, build_scheduler, parse_cron
 from tests.upstream import Upstream, syndication_routes, wayback_routes
 
 PHOTO_ID = "1641086480675225601"
@@ -271,8 +271,8 @@ def test_a_locked_database_fails_the_job_clearly_and_the_daemon_goes_on(tmp_path
 
 def test_a_full_disk_fails_the_job_without_partial_rows(tmp_path, monkeypatch):
     """SQLITE_FULL, as a full disk gives it, in the middle of a job: the job fails, nothing half-written."""
-    import archiver.store as store
-    from archiver.schedule import JobRunner
+    import archiver.store.db as store
+    from archiver.run.schedule import JobRunner
 
     page = tmp_path / "pages"
     page.mkdir()
@@ -290,12 +290,12 @@ def test_a_full_disk_fails_the_job_without_partial_rows(tmp_path, monkeypatch):
         db.execute(f"PRAGMA max_page_count = {pages + 2}")  # room for the job_runs row, not for the article
         return db
 
-    monkeypatch.setattr("archiver.schedule.open_db", full_open)
+    monkeypatch.setattr("archiver.run.schedule.open_db", full_open)
     assert JobRunner(settings, db_path).run("poll") is None
     assert query(db_path, "SELECT count(*) FROM articles") == [(0,)]
     assert query(db_path, "SELECT count(*) FROM posts") == [(0,)]
     assert query(db_path, "SELECT count(*) FROM bodies") == [(0,)]
-    monkeypatch.setattr("archiver.schedule.open_db", real_open)
+    monkeypatch.setattr("archiver.run.schedule.open_db", real_open)
     counts = JobRunner(settings, db_path).run("poll")
     assert counts["articles_added"] == 1
     assert query(db_path, "SELECT count(*) FROM posts") == [(50,)]

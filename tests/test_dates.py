@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.dates import month_number, parse_embed_date, parse_time_date
+from archiver.platforms.dates import month_number, parse_embed_date, parse_time_date
 from tests.corpus_score import CORPUS, corpus_available, manifest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -106,7 +106,7 @@ def test_dateparser_knows_what_the_table_lacks():
 def test_table_dates_do_not_import_dateparser():
     code = (
         "import sys\n"
-        "from archiver.dates import parse_embed_date\n"
+        "from archiver.platforms.dates import parse_embed_date\n"
         "assert parse_embed_date('Feb 4, 2026') == '2026-02-04'\n"
         "assert parse_embed_date('4 февраля 2026 г.') == '2026-02-04'\n"
         "assert parse_embed_date('February 30, 2016') is None\n"

@@ -1,4 +1,4 @@
-"""archiver.discover: feeds, sitemaps, URL lists and folders read from real-shaped fixtures."""
+"""archiver.read.discover: feeds, sitemaps, URL lists and folders read from real-shaped fixtures."""
 from __future__ import annotations
 
 import gzip
@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from archiver import discover as d
-from archiver.discover import (DiscoverError, Item, crawl_sitemaps, discover, items_from_feed, items_from_folder,
-                               items_from_sitemap, items_from_url_list, sniff_source_kind)
+from archiver.read.discover import discover, sniff_source_kind
+from archiver.read.discovered import MAX_WARNINGS, DiscoverError, Item, _head_text, _root_name, _Warnings
+from archiver.read.feeds import FEED_MAX_BYTES, _entries_feedparser, items_from_feed
+from archiver.read.lists import items_from_folder, items_from_url_list
+from archiver.read.sitemaps import _declares_entities, crawl_sitemaps, items_from_sitemap
 from archiver.errors import ArchiverError
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
@@ -172,10 +174,10 @@ def test_feedparser_never_opens_the_body_as_a_path_or_url():
     """feedparser.parse(bytes) opens bytes that name a file; we hand it a BytesIO, so it cannot."""
     path = str((FEEDS / "rss20.xml").resolve()).encode()
     with pytest.raises(DiscoverError) as exc_info:
-        d._entries_feedparser(path, d._Warnings())
+        _entries_feedparser(path, _Warnings())
     assert_one_line_error(exc_info, "not a feed: SAXParseException")
     with pytest.raises(DiscoverError):
-        d._entries_feedparser(b"http://127.0.0.1:9/feed.xml", d._Warnings())
+        _entries_feedparser(b"http://127.0.0.1:9/feed.xml", _Warnings())
     with pytest.raises(DiscoverError):
         items_from_feed(path, TAG24)
 
@@ -215,7 +217,7 @@ def test_warnings_are_capped():
     entries = "".join(f"<item><link>mailto:a{i}@example.com</link></item>" for i in range(120))
     items = items_from_feed(f'<rss version="2.0"><channel>{entries}</channel></rss>'.encode(), TAG24)
     assert items == []
-    assert len(items.warnings) == d.MAX_WARNINGS + 1
+    assert len(items.warnings) == MAX_WARNINGS + 1
     assert items.warnings[-1] == "... and 70 more warnings"
 
 
@@ -241,7 +243,7 @@ def test_ten_thousand_entries():
 
 def test_a_huge_feed_is_refused_at_once():
     body = _rss(1_000, "<![CDATA[" + "<p>Lorem ipsum dolor sit amet, consectetur adipiscing.</p>" * 200 + "]]>")
-    assert len(body) > d.FEED_MAX_BYTES
+    assert len(body) > FEED_MAX_BYTES
     started = time.monotonic()
     with pytest.raises(DiscoverError, match=r"^feed is \d+ MB, over the 10 MB cap$"):
         items_from_feed(body, TAG24)
@@ -316,7 +318,7 @@ def test_entities_are_refused_even_past_the_sniffed_head():
     """A prolog longer than the sniffed head still meets the parser's own check (and no expansion)."""
     filler = "<!-- " + "x" * 70_000 + " -->\n"
     body = read("xxe-sitemap.xml").decode().replace("<!DOCTYPE", filler + "<!DOCTYPE", 1).encode()
-    assert not d._declares_entities(d._head_text(body))  # the cheap check cannot see it ...
+    assert not _declares_entities(_head_text(body))  # the cheap check cannot see it ...
     with pytest.raises(DiscoverError) as exc_info:
         items_from_sitemap(body, None)
     assert str(exc_info.value) == "not a sitemap: declares XML entities (refused: XXE / entity expansion)"
@@ -325,7 +327,7 @@ def test_entities_are_refused_even_past_the_sniffed_head():
 def test_long_prolog_is_left_to_the_parser():
     filler = b"<!-- " + b"x" * 70_000 + b" -->\n"
     body = read("rss20.xml").replace(b"<rss", filler + b"<rss", 1)
-    assert d._root_name(d._head_text(body)) == ""
+    assert _root_name(_head_text(body)) == ""
     assert [i.location for i in items_from_feed(body, TAG24)] == [i.location for i in items_from_feed(
         read("rss20.xml"), TAG24)]
     with pytest.raises(DiscoverError, match="^not a sitemap: root element <rss>$"):

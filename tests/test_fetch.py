@@ -13,9 +13,11 @@ from click.testing import CliRunner
 
 from archiver.cli import cli
 from archiver.config import Endpoints
-from archiver.fetcher import next_recheck
-from archiver.store import open_db
-from archiver.warc import read_record, WarcLocation
+from archiver.fetch.status import next_recheck
+from archiver.store.db import open_db
+from archiver.evidence.warcs import read_record
+from archiver.models import QueuedPost
+from archiver.fetch.warc import WarcLocation
 from tests.upstream import fake_media, load_sample, syndication_routes, wayback_routes
 
 PHOTO_ID = "1641086480675225601"  # @SamuelSusla, one photo
@@ -346,11 +348,11 @@ def test_an_absurd_retry_after_is_capped_not_a_crash(served, upstream, tmp_path)
 
 
 def test_web_archive_answers_alone_keep_the_status_and_errors_still_back_off():
-    from archiver.fetcher import decide
-    from archiver.snapshots import PostResult, SourceResult
+    from archiver.fetch.results import PostResult, SourceResult
+    from archiver.fetch.status import decide
 
     now = "2026-11-28T06:00:00Z"
-    post = {"status": "failed", "fetch_failures": 8, "status_changed_at": "2026-11-01T00:00:00Z"}
+    post = QueuedPost(1, "instagram", status="failed", fetch_failures=8, status_changed_at="2026-11-01T00:00:00Z")
     result = PostResult(1, sources=[SourceResult("wayback-available", "captures", captures=[{"t": 1}]),
                                     SourceResult("wayback-cdx", "none")])
     decide(post, result, now, ("1h", "30d"))
@@ -359,19 +361,19 @@ def test_web_archive_answers_alone_keep_the_status_and_errors_still_back_off():
     assert result.next_fetch_at == "2026-12-01T00:00:00Z"  # on the re-check schedule, not a retry
     failing = PostResult(1, sources=[SourceResult("wayback-available", "captures"),
                                      SourceResult("wayback-cdx", "error", error="HTTP 503")])
-    decide({"status": "pending", "fetch_failures": 0}, failing, now, ("1h",))
+    decide(QueuedPost(1, "instagram", status="pending", fetch_failures=0), failing, now, ("1h",))
     assert (failing.status, failing.failures) == ("pending", 1) and "HTTP 503" in failing.reason
 
 
 def test_a_web_archive_error_does_not_keep_a_post_from_being_found_gone():
-    from archiver.fetcher import decide
-    from archiver.snapshots import PostResult, SourceResult
+    from archiver.fetch.results import PostResult, SourceResult
+    from archiver.fetch.status import decide
 
     now = "2026-11-28T06:00:00Z"
     result = PostResult(1, sources=[SourceResult("tiktok-oembed", "not_found"),
                                     SourceResult("wayback-cdx", "error", error="HTTP 503")])
-    decide({"status": "pending", "fetch_failures": 7, "status_changed_at": now}, result, now, ("1h",))
+    decide(QueuedPost(1, "instagram", status="pending", fetch_failures=7, status_changed_at=now), result, now, ("1h",))
     assert result.status == "not_found" and result.failures == 0
     own_error = PostResult(1, sources=[SourceResult("syndication", "not_found"), SourceResult("oembed", "error")])
-    decide({"status": "pending", "fetch_failures": 0, "status_changed_at": now}, own_error, now, ("1h",))
+    decide(QueuedPost(1, "instagram", status="pending", fetch_failures=0, status_changed_at=now), own_error, now, ("1h",))
     assert own_error.status == "pending" and own_error.failures == 1

@@ -11,9 +11,9 @@ import pytest
 
 from archiver.config import Limits
 from archiver.errors import FetchError
-from archiver.http import HttpPolicy, build_client
-from archiver.limits import HostBreaker, HostLimiter, HostUnreachableError, host_key, is_connection_failure
-from archiver.retry import Requester
+from archiver.fetch.http import HttpPolicy, build_client
+from archiver.fetch.limits import HostBreaker, HostLimiter, HostUnreachableError, host_key, is_connection_failure
+from archiver.fetch.retry import Requester
 from tests.upstream import Response, upstream, upstream_factory  # noqa: F401  (fixtures)
 
 POLICY = HttpPolicy(allow_private=True, allowed_hosts=("127.0.0.1",), connect_timeout=1.0, read_timeout=2.0)

@@ -630,7 +630,7 @@ POSITIVE_SNIPPETS = (
 @pytest.mark.parametrize("mod,snippet,post_id", POSITIVE_SNIPPETS,
                          ids=[f"{m.NAME}-{i}" for i, (m, _, _) in enumerate(POSITIVE_SNIPPETS)])
 def test_detector_finds_each_signature(mod, snippet, post_id):
-    from archiver.detect import detect_html
+    from archiver.detect.scan import detect_html
 
     assert [e.post_id for e in detect_html(page(snippet)) if e.platform == mod.NAME] == [post_id]
 
@@ -638,7 +638,7 @@ def test_detector_finds_each_signature(mod, snippet, post_id):
 @pytest.mark.parametrize("mod,snippet", [(instagram, s) for s in INSTAGRAM_NEGATIVES]
                          + [(facebook, s) for s in FACEBOOK_NEGATIVES] + [(youtube, s) for s in YOUTUBE_NEGATIVES])
 def test_detector_finds_nothing_in_hard_negatives(mod, snippet):
-    from archiver.detect import detect_html
+    from archiver.detect.scan import detect_html
 
     assert [e for e in detect_html(page(snippet)) if e.platform == mod.NAME] == []
 
@@ -648,7 +648,7 @@ def _escape_attr(html: str) -> str:
 
 
 def test_detector_reads_embed_codes_kept_out_of_the_dom():
-    from archiver.detect import detect_html
+    from archiver.detect.scan import detect_html
 
     consent_attr = (f"<div class=\"consent-gate\" data-provider=\"instagram\"><script type=\"text/template\" "
                     f"data-content='{_escape_attr(INSTAGRAM_V14)}'></script></div>")
@@ -670,7 +670,7 @@ BAR = 0.95
 
 def _corpus_text(entry: dict) -> str:
     """The page decoded as the README says: its <meta charset>, else UTF-8 with replacement."""
-    from archiver.decode import sniff_meta_charset
+    from archiver.read.decode import sniff_meta_charset
 
     body = (CORPUS / entry["file"]).read_bytes()
     try:
@@ -682,7 +682,7 @@ def _corpus_text(entry: dict) -> str:
 @pytest.fixture(scope="module")
 def corpus_result():
     """Per platform: hits, misses and extras of these modules (through the detector) over the corpus HTML."""
-    from archiver.detect import detect_html
+    from archiver.detect.scan import detect_html
 
     platforms = {m.NAME for m in MODULES}
     tp, fn, fp = Counter(), Counter(), Counter()

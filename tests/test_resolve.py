@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from archiver.config import Endpoints
-from archiver.http import HttpPolicy, build_client, fetch
+from archiver.fetch.http import HttpPolicy, build_client, fetch
 from archiver.platforms.twitter.resolve import (
     METHODS,
     Resolution,
@@ -394,7 +394,7 @@ def test_garbage_from_tco_is_unresolved_not_a_crash(upstream, get, answer, why):
 def test_requester_errors_are_classified():
     """The caller's Requester raises instead of returning 429/5xx (with the response) or skips a host."""
     from archiver.errors import FetchError
-    from archiver.http import Exchange
+    from archiver.fetch.http import Exchange
 
     busy = Exchange(url="u", final_url="u", status=503, headers={}, body=b"", started_at="", elapsed=0.0)
 

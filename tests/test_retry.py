@@ -8,8 +8,8 @@ import pytest
 
 from archiver.config import Limits
 from archiver.errors import FetchError, ForbiddenURLError, TooLargeError
-from archiver.http import HttpPolicy, build_client
-from archiver.retry import AttemptRecord, Requester, parse_retry_after
+from archiver.fetch.http import HttpPolicy, build_client
+from archiver.fetch.retry import AttemptRecord, Requester, parse_retry_after
 from tests.upstream import upstream, upstream_factory  # noqa: F401  (fixtures)
 
 POLICY = HttpPolicy(allow_private=True, allowed_hosts=("127.0.0.1",), connect_timeout=1.0, read_timeout=1.0,

@@ -5,9 +5,12 @@ import sqlite3
 
 import pytest
 
-from archiver.articles import article_from_bytes
+from archiver.read.articles import article_from_bytes
 from archiver.models import Embed
-from archiver.store import MIGRATIONS, open_db, save_article, schema_version, set_post_status
+from archiver.store.articles import save_article
+from archiver.store.db import open_db, schema_version
+from archiver.store.migrations import MIGRATIONS
+from archiver.store.posts import set_post_status
 
 FLAT = Embed(platform="twitter", markup="flattened-signature", detector="twitter.text", handle="janedoe",
              author_name="Jane Doe", date="2021-03-05", text="Big news today pic.twitter.com/XyZ987abc",
@@ -84,7 +87,7 @@ def test_different_posts_of_one_author_stay_apart(db_path):
 
 
 def test_an_article_is_written_whole_or_not_at_all(db_path, monkeypatch):
-    import archiver.store as store
+    import archiver.store.articles as store
 
     db = open_db(db_path)
     calls = {"n": 0}
@@ -168,7 +171,7 @@ def test_concurrent_first_opens_migrate_once(tmp_path):
 def test_the_same_photo_stored_by_many_threads_at_once(tmp_path):
     import threading
 
-    from archiver.media import store_file
+    from archiver.fetch.media import store_file
 
     body = b"\xff\xd8\xff" + bytes(range(256)) * 100
     results, errors = [], []
@@ -190,7 +193,7 @@ def test_the_same_photo_stored_by_many_threads_at_once(tmp_path):
 
 
 def test_posts_parked_without_a_source_are_due_again_after_the_upgrade(db_path, monkeypatch):
-    import archiver.store as store
+    import archiver.store.db as store
 
     # An archive at schema 4, as the archiver before web-archive sources for every platform left it.
     monkeypatch.setattr(store, "MIGRATIONS", MIGRATIONS[:4])

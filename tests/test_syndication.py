@@ -9,7 +9,6 @@ import pytest
 
 from archiver.platforms.twitter.syndication import (
     OUTCOMES,
-    SyndicationResult,
     build_url,
     classify,
     media_for_pic_link,
@@ -17,6 +16,7 @@ from archiver.platforms.twitter.syndication import (
     pic_code,
     status_from_media_url,
 )
+from archiver.platforms.twitter.tweet import SyndicationResult
 from tests.upstream import load_sample, ts_literal_to_json
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.detect import detect_html
+from archiver.detect.scan import detect_html
 
 BLOCKQUOTE = """<html><body><p>Intro</p>
 <blockquote class="twitter-tweet" data-lang="en"><p lang="en" dir="ltr">Big news today
@@ -103,7 +103,7 @@ def test_nesting_past_the_parser_limit_still_finds_embeds():
 
 
 def test_pages_without_hints_are_not_parsed(monkeypatch):
-    import archiver.detect as detect
+    import archiver.detect.scan as detect
 
     monkeypatch.setattr(detect, "parse_html", lambda text: pytest.fail("parsed a page with no hint"))
     assert detect.detect_html("<html><body><p>" + "plain words " * 1000 + "</p></body></html>") == []
@@ -148,12 +148,12 @@ def _every_occurrence(patterns, data: bytes) -> dict:
 def test_hint_scan_finds_every_occurrence_overlapping_ones_included(monkeypatch, chunk, dense):
     import random
 
-    import archiver.detect
-    from archiver.detect import _registry
+    import archiver.detect.scan
+    from archiver.detect.scan import _registry
 
     # Small chunks put occurrences across chunk borders; a low density bound takes the other path.
-    monkeypatch.setattr(archiver.detect, "_CHUNK", chunk)
-    monkeypatch.setattr(archiver.detect, "_DENSE", dense)
+    monkeypatch.setattr(archiver.detect.scan, "_CHUNK", chunk)
+    monkeypatch.setattr(archiver.detect.scan, "_DENSE", dense)
     registry = _registry()
     assert len(registry.fast) > 1  # the patterns really are split over several packed automata
     rng = random.Random(7)

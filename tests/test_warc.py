@@ -17,11 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from archiver import warc
-from archiver.http import HOP_BODY_CAP, Exchange, HttpPolicy, fetch
-from archiver.warc import (
-    Problem, WarcError, WarcLocation, WarcWriter, consistent_headers, digest_hex, payload_digest,
-    read_record, verify_warcs, warc_date, warc_dir,
+from archiver.fetch import warc
+from archiver.fetch.http import HOP_BODY_CAP, Exchange, HttpPolicy, fetch
+from archiver.evidence.warcs import Problem, read_record, verify_warcs
+from archiver.fetch.warc import (
+    WarcError, WarcLocation, WarcWriter, consistent_headers, digest_hex, payload_digest, warc_date, warc_dir,
 )
 from tests.upstream import upstream  # noqa: F401  (fixture)
 
@@ -488,8 +488,8 @@ def test_records_survive_kill_9_right_after_write(db):
     script = textwrap.dedent(f"""
         import os, signal, sys
         sys.path.insert(0, {str(ROOT)!r})
-        from archiver.http import Exchange
-        from archiver.warc import WarcWriter
+        from archiver.fetch.http import Exchange
+        from archiver.fetch.warc import WarcWriter
         w = WarcWriter.for_db({str(db)!r})
         for i in range(3):
             ex = Exchange(url="https://e.example/%d" % i, final_url="https://e.example/%d" % i, status=200,

@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from archiver.wayback import (
+from archiver.fetch.wayback import (
     OUTCOMES,
     build_available_url,
     build_cdx_url,

@@ -1,4 +1,4 @@
-"""Browsing an archive with Datasette: metadata, SQL views, and a plugin that shows posts as cards.
+"""Browsing: the archive in Datasette, with metadata, canned queries, and a plugin that shows posts as cards.
 
 ``archiver serve`` is ``build_datasette(path)`` under uvicorn. The database is opened the way Datasette
 opens any file not declared immutable: ``file:archive.db?mode=ro``. SQLite then refuses every write
@@ -6,7 +6,10 @@ from Datasette while each query still sees what the daemon has committed, WAL in
 ``immutable=1`` open would not (it skips locking and ignores the -wal file). ``PRAGMA query_only``
 is set on the archive's connections too (``read_only`` in the plugin config).
 
-This module imports nothing heavy: the store imports ``archiver.browse.views``.
+Owns the Datasette metadata (``metadata``), the plugin with its card pages and media route
+(``plugin``), templates and CSS. The SQL views live in ``archiver.store.views`` (the store keeps them in
+step with the tables). May import the base modules, ``fetch`` (media paths), ``read``, ``platforms``,
+``detect``, ``store`` and ``evidence``; never ``run`` or the CLI. This module imports nothing heavy.
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 
-from archiver.browse.views import GONE_SQL
+from archiver.store.views import GONE_SQL
 
 TITLE = "archiver: social posts embedded in news articles"
 DESCRIPTION = (

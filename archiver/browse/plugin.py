@@ -24,8 +24,8 @@ from datasette import hookimpl
 from datasette.utils.asgi import AsgiFileDownload, Response
 from jinja2 import Environment, FileSystemLoader
 
-from archiver.browse.views import VIEWS
-from archiver.media import media_dir
+from archiver.store.views import VIEWS
+from archiver.fetch.media import media_dir
 
 HERE = Path(__file__).resolve().parent
 CSP = ("default-src 'none'; img-src 'self'; media-src 'self'; style-src 'self'; base-uri 'none'; "

@@ -10,7 +10,13 @@ Each platform module exposes:
 - ``from_element(el, context) -> Embed | None``: read one candidate element.
 - ``parse_url(url) -> PostRef | None``: recognise a URL of a single post of this platform.
 - optionally ``detect_text(text) -> list[Embed]`` for posts flattened into plain text.
-- ``snapshot(post, ctx) -> (resolution, source results, media results)``: how a post is fetched.
+- ``snapshot(post, ctx) -> (resolution, source results, media results)``: how a post is fetched
+  (``post`` a ``models.QueuedPost``, ``ctx`` a ``fetch.worker.FetchContext``).
+
+Shared helpers: ``markup`` (outer markup, clean text, ancestry) and ``dates`` (dates as embeds show
+them). Adding a platform is adding a module here and its name to ``PLATFORM_MODULES``. May import the
+base modules, ``fetch`` (HTTP through the worker's context, the shared sources, media, Wayback) and
+``read``; never ``detect``, the store or anything above (they import platforms).
 """
 from __future__ import annotations
 

@@ -18,17 +18,17 @@ from __future__ import annotations
 
 import re
 
-from archiver.dates import parse_embed_date
+from archiver.platforms.dates import parse_embed_date
 from archiver.models import Embed
 from archiver.platforms import PostRef
 from archiver.platforms.markup import clean_text, has_class, inside, raw_markup, text_with_breaks
-from archiver.sources import oembed_snapshot
+from archiver.fetch.sources import oembed_snapshot
 
 NAME = "bluesky"
 
 
 
-# (hints, XPath): detect.py runs an XPath only on pages where one of its hints occurs.
+# (hints, XPath): detection runs an XPath only on pages where one of its hints occurs.
 SIGNATURES = (
     (("bluesky-embed", "data-bluesky-uri"), f"//blockquote[{has_class('bluesky-embed')} or @data-bluesky-uri]"),
     (("embed.bsky.app", "data-bluesky-uri"), "//iframe[@data-bluesky-uri or @*[contains(., 'embed.bsky.app/embed/')]]"),

@@ -25,13 +25,13 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 from archiver.models import Embed
 from archiver.platforms import PostRef
 from archiver.platforms.markup import embed_from_ref, has_class
-from archiver.sources import web_archive_snapshot
+from archiver.fetch.sources import web_archive_snapshot
 
 NAME = "facebook"
 
 
 
-# (hints, XPath): detect.py runs an XPath only on pages where one of its hints occurs; from_element does
+# (hints, XPath): detection runs an XPath only on pages where one of its hints occurs; from_element does
 # the exact checks (class tokens, plugin path, URL shape).
 SIGNATURES = (
     (("fb-post", "fb-video"), "//*[contains(@class, 'fb-post') or contains(@class, 'fb-video')]"),

@@ -25,11 +25,11 @@ import json
 import re
 from urllib.parse import unquote
 
-from archiver.dates import parse_embed_date
+from archiver.platforms.dates import parse_embed_date
 from archiver.models import Embed
 from archiver.platforms import PostRef
 from archiver.platforms.markup import clean_text, embed_from_ref, has_class, raw_markup, text_with_breaks
-from archiver.sources import web_archive_snapshot
+from archiver.fetch.sources import web_archive_snapshot
 
 NAME = "instagram"
 
@@ -40,7 +40,7 @@ _URL_HINTS = (
     "instagram.com\\/p\\/", "instagram.com\\/reel", "instagram.com\\/tv\\/",
     "instagram.com%2fp%2f", "instagram.com%2freel", "instagram.com%2ftv%2f",
 )
-# (hints, XPath): detect.py runs an XPath only on pages where one of its hints occurs. The XPaths stay
+# (hints, XPath): detection runs an XPath only on pages where one of its hints occurs. The XPaths stay
 # cheap (element names, one attribute test); from_element does the exact checks.
 SIGNATURES = (
     (("instagram-media",), f"//blockquote[{has_class('instagram-media')}]"),

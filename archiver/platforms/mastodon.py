@@ -25,13 +25,13 @@ from urllib.parse import urlsplit
 from archiver.models import Embed
 from archiver.platforms import PostRef
 from archiver.platforms.markup import embed_from_ref, has_class
-from archiver.sources import oembed_snapshot
+from archiver.fetch.sources import oembed_snapshot
 
 NAME = "mastodon"
 
 
 
-# (hints, XPath): detect.py runs an XPath only on pages where one of its hints occurs. An iframe's src
+# (hints, XPath): detection runs an XPath only on pages where one of its hints occurs. An iframe's src
 # ends in "/embed" followed by the attribute's closing quote, on any server's name.
 SIGNATURES = (
     (("mastodon-embed", "/embed\"", "/embed'", "/embed\\\""),

@@ -19,13 +19,13 @@ import re
 from archiver.models import Embed
 from archiver.platforms import PostRef
 from archiver.platforms.markup import embed_from_ref, has_class
-from archiver.sources import web_archive_snapshot
+from archiver.fetch.sources import web_archive_snapshot
 
 NAME = "threads"
 
 
 
-# (hints, XPath): detect.py runs an XPath only on pages where one of its hints occurs.
+# (hints, XPath): detection runs an XPath only on pages where one of its hints occurs.
 SIGNATURES = (
     (("text-post-media", "data-text-post-permalink"),
      f"//blockquote[{has_class('text-post-media')} or @data-text-post-permalink]"),

@@ -20,13 +20,13 @@ import re
 from archiver.models import Embed
 from archiver.platforms import PostRef
 from archiver.platforms.markup import clean_text, has_class, raw_markup
-from archiver.sources import oembed_snapshot
+from archiver.fetch.sources import oembed_snapshot
 
 NAME = "tiktok"
 
 
 
-# (hints, XPath): detect.py runs an XPath only on pages where one of its hints occurs.
+# (hints, XPath): detection runs an XPath only on pages where one of its hints occurs.
 SIGNATURES = (
     (("tiktok-embed",), f"//blockquote[{has_class('tiktok-embed')}]"),
     (("tiktok.com/embed", "tiktok.com/player", "tiktok.com\\/embed", "tiktok.com\\/player"),

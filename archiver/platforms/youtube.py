@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from archiver.models import Embed
 from archiver.platforms import PostRef
 from archiver.platforms.markup import clean_text, embed_from_ref
-from archiver.sources import oembed_snapshot
+from archiver.fetch.sources import oembed_snapshot
 
 NAME = "youtube"
 
@@ -41,7 +41,7 @@ _URL_HINTS = (
     "youtube.com/watch", "youtube.com\\/watch", "youtube.com%2fwatch", "youtu.be/", "youtu.be\\/", "youtu.be%2f",
     "youtube.com/shorts", "youtube.com\\/shorts",
 )
-# (hints, XPath): detect.py runs an XPath only on pages where one of its hints occurs. The XPaths stay
+# (hints, XPath): detection runs an XPath only on pages where one of its hints occurs. The XPaths stay
 # cheap (element names, one attribute test); from_element does the exact checks.
 SIGNATURES = (
     (_URL_HINTS, "//iframe | //embed | //object"),
@@ -55,7 +55,7 @@ SIGNATURES = (
     (("wp-block-embed",), "//figure[contains(@class, 'wp-block-embed')]"),
 )
 # Placeholders holding the URL in a data-* attribute (div.embedInner.Youtube[data-resourceurl],
-# div.rll-youtube-player[data-src], Elementor's data-settings): detect.py finds the attribute from where
+# div.rll-youtube-player[data-src], Elementor's data-settings): detection finds the attribute from where
 # these occur and offers the element; from_element checks it is a video placeholder.
 URL_MARKERS = (
     "youtube.com/embed/", "youtube-nocookie.com/embed/", "youtube.com\\/embed\\/", "youtube.com/watch",

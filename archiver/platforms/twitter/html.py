@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from archiver.dates import parse_embed_date
+from archiver.platforms.dates import parse_embed_date
 from archiver.models import Embed
 from archiver.platforms.markup import clean_text, inside, raw_markup
 from archiver.platforms.twitter.urls import (
@@ -29,7 +29,7 @@ SIGNATURES = (
     # A WordPress embed block whose oEmbed never rendered: the status URL as its only text.
     (("wp-block-embed-twitter", "is-provider-twitter"), "//figure[contains(@class, 'twitter')]"),
 )
-# Lazy or consent-gated placeholders keep the status URL in some data-* attribute: detect.py finds
+# Lazy or consent-gated placeholders keep the status URL in some data-* attribute: detection finds
 # which attribute from where these occur in the page.
 URL_MARKERS = ("/status/", "/statuses/")
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import lxml.etree
 import lxml.html
 
-from archiver.jsonbody import load_json, one_line
+from archiver.fetch.jsonbody import load_json, one_line
 
 DEFAULT_BASE = "https://publish.twitter.com"
 

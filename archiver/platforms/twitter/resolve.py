@@ -22,9 +22,11 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from archiver.errors import FetchError, ForbiddenURLError, TooLargeError
-from archiver.platforms.twitter import syndication
-from archiver.platforms.twitter.syndication import SyndicationResult, status_from_media_url
-from archiver.wayback import build_cdx_url, parse_cdx
+import archiver.platforms.twitter.syndication as syndication
+from archiver.platforms.twitter.syndication import status_from_media_url
+from archiver.platforms.twitter.tweet import SyndicationResult
+from archiver.platforms.twitter.urls import pic_code
+from archiver.fetch.wayback import build_cdx_url, parse_cdx
 
 METHODS = ("tco-redirect", "tco-html", "tco-candidate-verified", "wayback-cdx", "unresolved")
 MAX_HOPS = 5  # t.co requests per pic link, t.co -> t.co chains included
@@ -257,7 +259,7 @@ def _code(link: str) -> str | None:
     if not isinstance(link, str):
         return None
     m = re.match(r"^(?:https?://)?(?:www\.)?t\.co/([A-Za-z0-9]+)/?$", link.strip(), re.IGNORECASE)
-    return m.group(1) if m else syndication.pic_code(link)
+    return m.group(1) if m else pic_code(link)
 
 
 # --------------------------------------------------------------------------- 1. t.co

@@ -2,23 +2,24 @@
 the Wayback Machine, and its media."""
 from __future__ import annotations
 
-from archiver.media import download
-from archiver.platforms.twitter import oembed, syndication
+from archiver.fetch.media import download
+import archiver.platforms.twitter.oembed as oembed
+import archiver.platforms.twitter.syndication as syndication
 from archiver.platforms.twitter.urls import canonical_url
-from archiver.snapshots import SourceResult
-from archiver.sources import answered, fetch_source, jsonable, web_archive_evidence
+from archiver.fetch.results import SourceResult
+from archiver.fetch.sources import answered, fetch_source, jsonable, web_archive_evidence
 
 
-def snapshot(post: dict, ctx):
+def snapshot(post, ctx):
     """(resolution or None, source results, media results) for one tweet; never raises on network errors."""
     resolution = None
-    tweet_id = post.get("platform_post_id")
-    handle = post.get("handle")
+    tweet_id = post.platform_post_id
+    handle = post.handle
     if not tweet_id:
         from archiver.platforms.twitter.resolve import resolve_tweet_id
 
-        resolution = resolve_tweet_id(ctx.get, ctx.endpoints, handle=handle, date=post.get("created_date"),
-                                      text=post.get("text"), pic_links=tuple(post.get("pic_links") or ()))
+        resolution = resolve_tweet_id(ctx.get, ctx.endpoints, handle=handle, date=post.created_date,
+                                      text=post.text, pic_links=post.pic_links)
         if not resolution.post_id:
             return resolution, [], []
         tweet_id = resolution.post_id
@@ -46,7 +47,7 @@ def _syndication(ctx, tweet_id: str, post: dict, known=None):
     result.parsed = jsonable(parsed)
     if parsed.outcome == "archived":
         result.text, result.created_at = parsed.text, parsed.created_at
-        known = set(post.get("known_media") or ())
+        known = set(post.known_media)
         for item in parsed.media:
             if item.url and item.url not in known:
                 media.append(download(ctx, item.url, item.type, source_tweet_id=item.source_tweet_id))

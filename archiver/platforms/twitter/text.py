@@ -15,7 +15,7 @@ from __future__ import annotations
 import heapq
 import re
 
-from archiver.dates import parse_embed_date
+from archiver.platforms.dates import parse_embed_date
 from archiver.models import Embed
 from archiver.platforms.markup import RAW_CAP
 from archiver.platforms.twitter.urls import NAME, pic_links

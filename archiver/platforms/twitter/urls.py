@@ -13,6 +13,8 @@ STATUS_URL = re.compile(
     re.IGNORECASE,
 )
 PIC_LINK = re.compile(r"\bpic\.(?:twitter|x)\.com/[A-Za-z0-9]{4,16}", re.IGNORECASE)
+# One whole pic link (scheme optional), for its CODE.
+_PIC_CODE = re.compile(r"^(?:https?://)?(?:www\.)?pic\.(?:twitter|x)\.com/([A-Za-z0-9]+)/?$", re.IGNORECASE)
 TCO_LINK = re.compile(r"https?://t\.co/[A-Za-z0-9]{4,16}", re.IGNORECASE)
 _NOT_HANDLES = {"i", "intent", "share", "home", "search", "hashtag", "settings", "explore"}
 
@@ -39,3 +41,14 @@ def parse_url(url: str | None) -> PostRef | None:
 def pic_links(text: str) -> tuple[str, ...]:
     """Every pic.twitter.com / pic.x.com link in the text, without scheme, in order, once each."""
     return tuple(dict.fromkeys(m.group(0) for m in PIC_LINK.finditer(text)))
+
+
+def pic_code(pic_link: str) -> str | None:
+    """CODE from pic.twitter.com/CODE, pic.x.com/CODE (scheme optional), or a bare CODE."""
+    if not isinstance(pic_link, str):
+        return None
+    link = pic_link.strip()
+    m = _PIC_CODE.match(link)
+    if m:
+        return m.group(1)
+    return link if re.fullmatch(r"[A-Za-z0-9]{4,}", link) else None

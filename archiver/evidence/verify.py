@@ -30,7 +30,8 @@ class VerifyReport:
 
 def verify_archive(db, db_path: str | Path) -> VerifyReport:
     """Re-hash bodies and media files, re-read every WARC record; report every mismatch."""
-    from archiver.warc import verify_warcs, warc_dir
+    from archiver.evidence.warcs import verify_warcs
+    from archiver.fetch.warc import warc_dir
 
     db_path = Path(db_path).resolve()
     folder = db_path.parent

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from archiver.config import Settings, Source, article_policy
 from archiver.errors import ArchiverError
-from archiver.store import parse_utc, transaction, utcnow
+from archiver.clock import parse_utc, utcnow
+from archiver.store.db import transaction
 
 log = logging.getLogger("archiver.poll")
 
@@ -28,7 +29,7 @@ class PollSummary:
 
 def poll_sources(db, settings: Settings, db_path: Path, *, client=None, warc=None, stop=None) -> PollSummary:
     """Every source in turn; one source that fails is logged and skipped, the others go on."""
-    from archiver.http import build_client
+    from archiver.fetch.http import build_client
 
     summary = PollSummary()
     own_client = client is None
@@ -58,16 +59,18 @@ def poll_sources(db, settings: Settings, db_path: Path, *, client=None, warc=Non
 
 def list_items(source: Source, client, settings: Settings, stop=None) -> list:
     """The articles a source names now (URLs or files); raises ArchiverError when it cannot be read."""
-    from archiver import discover
+    from archiver.read.discover import discover
+    from archiver.read.lists import items_from_folder
+    from archiver.read.sitemaps import crawl_sitemaps
 
     if source.kind == "folder":
-        return list(discover.items_from_folder(Path(source.location)))
+        return list(items_from_folder(Path(source.location)))
     body, base, content_type = _read(source.location, client, settings, stop)
-    found = discover.discover(source.kind, body, base, content_type)
+    found = discover(source.kind, body, base, content_type)
     if found.kind == "sitemap" and found.sitemaps:
         # An index: read its children through the same client, stopping when the daemon is asked to.
-        found = discover.crawl_sitemaps(base or source.location, lambda url: _read(url, client, settings, stop)[0],
-                                        first=body)
+        found = crawl_sitemaps(base or source.location, lambda url: _read(url, client, settings, stop)[0],
+                               first=body)
     for warning in found.warnings[:5]:
         log.info("source %s: %s", source.name, warning)
     return list(found.items)
@@ -75,7 +78,7 @@ def list_items(source: Source, client, settings: Settings, stop=None) -> list:
 
 def _read(location: str, client, settings: Settings, stop=None) -> tuple[bytes, str | None, str | None]:
     from archiver.errors import SourceError
-    from archiver.http import fetch
+    from archiver.fetch.http import fetch
 
     if stop is not None and stop.is_set():
         raise SourceError(location, "not read: the daemon is stopping")
@@ -93,7 +96,7 @@ def _read(location: str, client, settings: Settings, stop=None) -> tuple[bytes, 
 
 
 def _archive_new(db, settings, source, items, client, warc, summary: PollSummary, stop) -> int:
-    from archiver.pipeline import process_source
+    from archiver.run.pipeline import process_source
 
     added = 0
     known = _known(db, source)

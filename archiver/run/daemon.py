@@ -13,7 +13,7 @@ from pathlib import Path
 
 from archiver.config import Settings
 from archiver.errors import ArchiverError
-from archiver.store import utcnow
+from archiver.clock import utcnow
 
 
 class DaemonLockedError(ArchiverError):
@@ -85,7 +85,7 @@ def setup_logging(as_json: bool = False, level: int = logging.INFO) -> None:
 
 def take_archive(settings: Settings, db_path: str | Path) -> DaemonLock:
     """Create or migrate the archive, then hold its daemon lock (DaemonLockedError when another has it)."""
-    from archiver.store import open_db
+    from archiver.store.db import open_db
 
     open_db(db_path, busy_timeout_ms=settings.daemon.busy_timeout_ms).close()
     lock = DaemonLock(db_path)
@@ -95,7 +95,7 @@ def take_archive(settings: Settings, db_path: str | Path) -> DaemonLock:
 
 def run_daemon(settings: Settings, db_path: str | Path) -> int:
     """Run the scheduler until SIGTERM or SIGINT; finish the write in hand and return 0."""
-    from archiver.schedule import JobRunner, build_scheduler
+    from archiver.run.schedule import JobRunner, build_scheduler
 
     log = logging.getLogger("archiver.daemon")
     lock = take_archive(settings, db_path)

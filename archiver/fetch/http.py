@@ -11,28 +11,10 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from archiver import __version__
+from archiver.config import HttpPolicy
 from archiver.errors import FetchError, ForbiddenURLError, TooLargeError
 
 HOP_BODY_CAP = 64 * 1024  # bytes of a redirect response's body kept
-DEFAULT_USER_AGENT = f"archiver/{__version__} (+https://github.com/archiver; preserving embedded posts)"
-
-
-@dataclass(frozen=True)
-class HttpPolicy:
-    """What the client may reach and how much it may read."""
-
-    allowed_hosts: tuple[str, ...] = ("*",)  # fnmatch patterns: "*", "*.twimg.com", "t.co"
-    allow_private: bool = False  # loopback, private, link-local: tests and mirrors only
-    max_bytes: int = 20 * 1024 * 1024
-    max_redirects: int = 10
-    connect_timeout: float = 10.0
-    read_timeout: float = 20.0
-    total_timeout: float = 60.0
-    user_agent: str = DEFAULT_USER_AGENT
-    contact: str | None = None
-
-
 @dataclass
 class Exchange:
     """One completed request/response, with what provenance needs."""

@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from archiver.jsonbody import body_text, one_line
+from archiver.fetch.jsonbody import body_text, one_line
 
 DEFAULT_AVAILABLE_BASE = "https://archive.org"
 DEFAULT_CDX_BASE = "https://web.archive.org"

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
-from archiver.decode import decode
+from archiver.read.decode import decode
 from archiver.errors import ArchiverError, SourceError
 from archiver.models import Article
 
@@ -90,7 +90,7 @@ def file_key(path: str) -> str:
 
 
 def _read_url(url: str, client, policy, max_bytes: int) -> Article:
-    from archiver.http import HttpPolicy, build_client, fetch
+    from archiver.fetch.http import HttpPolicy, build_client, fetch
 
     policy = policy or HttpPolicy()
     own = client is None
@@ -146,7 +146,7 @@ def with_metadata(article: Article, root) -> Article:
     """The article with title, canonical URL, dates, site and author read from its parsed HTML."""
     if article.kind != "html" or root is None:
         return article
-    from archiver.metadata import extract_metadata
+    from archiver.read.metadata import extract_metadata
 
     meta = extract_metadata(root)
     return replace(article, title=meta.get("title"), canonical_url=meta.get("canonical_url"),

@@ -145,7 +145,7 @@ SELECT
     max(CASE WHEN t.recency = 1 THEN t.url END) AS last_url
 FROM tagged t
 GROUP BY t.host, t.source, t.outcome, t.http_status""",
-    # The daemon's jobs (archiver.schedule: status running, ok, interrupted or error): runs, last run, last error.
+    # The daemon's jobs (archiver.run.schedule: status running, ok, interrupted or error): runs, last run, last error.
     "job_health": """
 SELECT
     j.job,

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from archiver.snapshots import MediaResult
+from archiver.fetch.results import MediaResult
 
 # (magic bytes at offset, offset, extension, kind)
 _SIGNATURES = (

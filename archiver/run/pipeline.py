@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from archiver.articles import DEFAULT_MAX_BYTES, read_source, with_metadata
-from archiver.detect import DETECTOR_VERSION, detect, parse_html
+from archiver.read.articles import DEFAULT_MAX_BYTES, read_source, with_metadata
+from archiver.detect.scan import DETECTOR_VERSION, detect, parse_html
 from archiver.errors import ArchiverError, SourceError
 from archiver.models import Article, Embed
-from archiver.store import SaveResult, save_article
+from archiver.store.articles import SaveResult, save_article
 
 
 @dataclass

@@ -5,10 +5,10 @@ import dataclasses
 import re
 from urllib.parse import urlencode
 
-from archiver import wayback
+from archiver.fetch import wayback
 from archiver.errors import FetchError
-from archiver.jsonbody import load_json
-from archiver.snapshots import SourceResult
+from archiver.fetch.jsonbody import load_json
+from archiver.fetch.results import SourceResult
 
 
 def jsonable(obj):
@@ -108,9 +108,9 @@ def web_archive_evidence(ctx, post_url: str, url_key: str | None = None) -> list
 
 def oembed_snapshot(source: str, endpoint_of):
     """A platform's snapshot(): a key-less oEmbed lookup of the post's canonical URL, then the Wayback Machine."""
-    def snapshot(post: dict, ctx):
+    def snapshot(post, ctx):
         """(None, [oEmbed result, Wayback results...], []) for one post."""
-        url = post.get("canonical_url")
+        url = post.canonical_url
         if not url:
             return None, [SourceResult(source, "error", error="no canonical URL to look up")], []
         endpoint, extra_hosts = endpoint_of(ctx, url)
@@ -118,12 +118,12 @@ def oembed_snapshot(source: str, endpoint_of):
     return snapshot
 
 
-def web_archive_snapshot(post: dict, ctx):
+def web_archive_snapshot(post, ctx):
     """snapshot() of a platform with no key-less source of its own: what the Wayback Machine holds.
 
     The post's own state stays unknown (it waits for a source); its existing captures are evidence.
     """
-    url = post.get("canonical_url")
+    url = post.canonical_url
     if not url:
         return None, [SourceResult("wayback-available", "error", error="no canonical URL to look up")], []
     return None, web_archive_evidence(ctx, url), []

@@ -23,8 +23,8 @@ from tenacity.wait import wait_base
 
 from archiver.config import Limits
 from archiver.errors import FetchError, ForbiddenURLError, TooLargeError
-from archiver.http import Exchange, HttpPolicy, fetch, utcnow_ms
-from archiver.limits import HostBreaker, HostLimiter, HostUnreachableError, host_key, is_connection_failure
+from archiver.fetch.http import Exchange, HttpPolicy, fetch, utcnow_ms
+from archiver.fetch.limits import HostBreaker, HostLimiter, HostUnreachableError, host_key, is_connection_failure
 
 __all__ = ["AttemptRecord", "Requester", "RetryableStatusError", "parse_retry_after", "OUTCOMES",
            "RECORDED_HEADERS"]
@@ -199,20 +199,22 @@ class Requester:
         self.breaker = breaker if breaker is not None else HostBreaker()
 
     def get(self, url: str, *, source: str, max_bytes: int | None = None, headers: dict | None = None,
-            follow_redirects: bool = True, retry: bool = True, extra_hosts=()) -> Exchange:
+            follow_redirects: bool = True, retry: bool = True, extra_hosts=(),
+            on_attempt: Callable[[AttemptRecord], None] | None = None) -> Exchange:
         """GET ``url`` with retries; returns the Exchange for 2xx/3xx/4xx, raises FetchError otherwise.
 
         Raises ``FetchError`` (``.status`` and ``.retry_after`` set) when a 429/5xx outlasts the
         retries or asks for a wait over ``limits.retry_wait_max``; ``ForbiddenURLError``,
         ``TooLargeError``, ``HostUnreachableError`` (breaker open) or a plain ``FetchError``
         (network, timeout, redirect loop) otherwise.  ``extra_hosts`` adds allowlist patterns for
-        this request only.
+        this request only; ``on_attempt`` receives this request's attempts (instead of the
+        requester's own ``on_attempt``), so each post's fetch can keep its own record.
         """
         policy = self.policy
         if extra_hosts:
             extra = tuple(h.lower() for h in extra_hosts if h and h.lower() not in policy.allowed_hosts)
             policy = replace(policy, allowed_hosts=policy.allowed_hosts + extra)
-        call = _Call(self.on_attempt)
+        call = _Call(on_attempt or self.on_attempt)
         base = self.limits.backoff_base
         wait_max = self.limits.retry_wait_max
         retries = max(int(self.limits.retries), 0) if retry else 0

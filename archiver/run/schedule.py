@@ -11,26 +11,13 @@ from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
 
+from archiver.clock import parse_cron, utcnow
 from archiver.config import JOBS, Settings
-from archiver.store import SETTLED, open_db, transaction, utcnow
+from archiver.models import SETTLED
+from archiver.store.db import open_db, transaction
 
 log = logging.getLogger("archiver.daemon")
-
-
-def parse_cron(expr: str) -> CronTrigger:
-    """A crontab line (5 fields), or 6 fields with seconds first, as an APScheduler trigger in UTC."""
-    if not isinstance(expr, str):
-        raise TypeError("a cron expression is text, e.g. '*/5 * * * *'")
-    parts = expr.split()
-    if len(parts) == 5:
-        return CronTrigger.from_crontab(expr, timezone="UTC")
-    if len(parts) == 6:
-        second, minute, hour, day, month, dow = parts
-        return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=dow,
-                           timezone="UTC")
-    raise ValueError(f"expected 5 fields (minute hour day month weekday) or 6 (seconds first), got {len(parts)}")
 
 
 class JobRunner:
@@ -105,8 +92,8 @@ class JobRunner:
             log.error("job %s: could not record the failure either: %s", job, exc)
 
     def _poll(self, db) -> dict:
-        from archiver.poll import poll_sources
-        from archiver.warc import WarcWriter
+        from archiver.run.poll import poll_sources
+        from archiver.fetch.warc import WarcWriter
 
         with WarcWriter.for_db(self.db_path) as warc:
             s = poll_sources(db, self.settings, self.db_path, warc=warc, stop=self.stop)
@@ -121,7 +108,7 @@ class JobRunner:
         return self._fetch_statuses(db, SETTLED)
 
     def _fetch_statuses(self, db, statuses) -> dict:
-        from archiver.fetcher import run_fetch
+        from archiver.run.fetching import run_fetch
 
         s = run_fetch(db, self.settings, self.db_path, stop=self.stop, statuses=statuses)
         return {"posts": s.posts, "by_status": s.by_status, "requests": s.attempts, "snapshots": s.snapshots,
