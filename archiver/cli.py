@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import click
 
@@ -232,6 +233,50 @@ def verify(db_path):
     click.echo(f"verified {report.bodies} bodies, {report.media} media files, {report.warc_files} WARC files: "
                f"{len(report.problems)} problem(s)", err=True)
     if report.problems:
+        sys.exit(1)
+
+
+@cli.command()
+@db_option
+@silent_option
+@click.option("--post", "post_ids", type=int, multiple=True, help="Export this post (posts.id); repeatable.")
+@click.option("--article", "article_ids", type=int, multiple=True,
+              help="Export this article (articles.id): its captures and all its posts; repeatable.")
+@click.option("--all", "all_", is_flag=True, help="Export every post and article of the archive.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .wacz file to write.")
+@click.option("--title", help="The package's title (default: what it holds).")
+def export(db_path, silent, post_ids, article_ids, all_, output, title):
+    """Write a WACZ package of posts or articles: their WARC records, pages, and archiver.json explaining them."""
+    from archiver.evidence.export import export_wacz
+
+    if not (post_ids or article_ids or all_):
+        raise click.UsageError("say what to export: --post ID, --article ID or --all")
+    if all_ and (post_ids or article_ids):
+        raise click.UsageError("--all exports everything; give it alone")
+    if not output.endswith(".wacz"):
+        raise click.UsageError(f"{output}: the package's name must end in .wacz")
+    out_dir = Path(output).resolve().parent
+    if not out_dir.is_dir():
+        _fail(ArchiverError(f"{output}: folder {out_dir} does not exist"))
+    _require_archive(db_path)
+    db = _open(db_path)
+    try:
+        summary = export_wacz(db, db_path, output, post_ids=post_ids, article_ids=article_ids, all_=all_,
+                              title=title, log=None if silent else sys.stderr)
+    except ArchiverError as exc:
+        _fail(exc)
+    finally:
+        db.close()
+    click.echo(json.dumps({"output": str(summary.path), "posts": summary.posts, "articles": summary.articles,
+                           "records": summary.records, "resources": summary.resources, "bytes": summary.bytes,
+                           "missing": summary.missing}))
+    for missing in summary.missing:
+        click.echo(f"warning: not in the package, unreadable in the archive: {missing}", err=True)
+    if not silent:
+        click.echo(f"export: {summary.posts} post(s), {summary.articles} article(s), {summary.records} WARC record "
+                   f"range(s), {summary.resources} resource record(s) -> {summary.path} ({summary.bytes} bytes)",
+                   err=True)
+    if summary.missing:
         sys.exit(1)
 
 

@@ -74,6 +74,22 @@ def read_record(db_folder, location, *, verify: bool = True) -> StoredRecord:
     return StoredRecord(dict(record.rec_headers.headers), status, http_headers, payload)
 
 
+def member_length(fh, offset: int) -> int:
+    """The compressed length of the gzip member (one record) starting at `offset` of an open WARC file."""
+    fh.seek(offset)
+    d = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    used = 0
+    while not d.eof:
+        chunk = fh.read(1 << 16)
+        if not chunk:
+            raise ValueError(f"no whole gzip member at offset {offset}")
+        d.decompress(chunk)
+        used += len(chunk) - len(d.unused_data)
+        if d.unused_data:
+            break
+    return used
+
+
 # -- verification
 
 class _BadMember(Exception):

@@ -52,6 +52,7 @@ class AttemptRecord:
     error: str | None = None
     attempted_at: str = ""
     attempt: int = 1
+    warc: object = None  # archiver.fetch.warc.WarcLocation of the exchange this attempt returned, once written
 
 
 class RetryableStatusError(FetchError):

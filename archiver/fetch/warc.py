@@ -62,6 +62,8 @@ class WarcLocation:
     length: int
     record_id: str = ""
     payload_digest: str = ""
+    span_offset: int = 0  # every record the exchange wrote (redirect hops, response, request), in one range
+    span_length: int = 0
 
 
 def warc_dir(db_path) -> Path:
@@ -96,6 +98,15 @@ def _member(record) -> bytes:
     buf = BytesIO()
     _Sha256Writer(buf, gzip=True, warc_version="1.1").write_record(record)
     return buf.getvalue()
+
+
+def resource_record(uri: str, body: bytes, content_type: str, date: str, headers: dict | None = None) -> bytes:
+    """A WARC ``resource`` record of bytes held without an HTTP exchange (a file, a rendering), one gzip member."""
+    builder = _Sha256Writer(BytesIO(), gzip=True, warc_version="1.1")
+    record = builder.create_warc_record(
+        uri, "resource", payload=BytesIO(body), length=len(body), warc_content_type=content_type,
+        warc_headers_dict={"WARC-Date": warc_date(date), **(headers or {})})
+    return _member(record)
 
 
 def _utcnow() -> datetime:
@@ -254,11 +265,11 @@ class WarcWriter:
                 self._close_file()
             if self._fd is None:
                 self._open_file()
-            offset = self._size + len(hops)
+            start = self._size
             self._append(hops + resp + req)  # one append: a chain is never split across files
             path = self._path
         rel = path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
-        return WarcLocation(rel, offset, len(resp), resp_id, digest)
+        return WarcLocation(rel, start + len(hops), len(resp), resp_id, digest, start, len(hops) + len(resp) + len(req))
 
     def close(self) -> None:
         """Close the current file; a later write starts a new one."""

@@ -59,6 +59,8 @@ class FetchContext:
             raise
         if self.warc is not None:
             ex.warc = self.warc.write_exchange(ex)
+            if self.attempts and self.attempts[-1].url == url:  # the attempt that returned it
+                self.attempts[-1] = replace(self.attempts[-1], warc=ex.warc)
         return ex
 
 

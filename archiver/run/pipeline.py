@@ -42,6 +42,8 @@ def process_source(source: str, *, db=None, client=None, policy=None, stdin=None
             # The article's own HTTP exchange sits in the same WARC files as its posts' evidence.
             loc = warc.write_exchange(exchange)
             article = replace(article, meta={**article.meta, "warc_file": loc.file, "warc_offset": loc.offset,
+                                             "warc_length": loc.length, "warc_span_offset": loc.span_offset,
+                                             "warc_span_length": loc.span_length,
                                              "content_type": exchange.content_type})
         article, embeds = analyse(article)
         saved = save_article(db, article, embeds, DETECTOR_VERSION) if db is not None else None

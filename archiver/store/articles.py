@@ -53,7 +53,8 @@ def save_article(db: sqlite_utils.Database, article: Article, embeds: list[Embed
             "content_type": (article.meta or {}).get("content_type"),
             "title": article.title, "canonical_url": article.canonical_url, "published_at": article.published,
             "site_name": article.site_name, "author": article.author, "fetched_at": article.fetched_at,
-            "warc_file": (article.meta or {}).get("warc_file"), "warc_offset": (article.meta or {}).get("warc_offset"),
+            **{k: (article.meta or {}).get(k) for k in ("warc_file", "warc_offset", "warc_length", "warc_span_offset",
+                                                        "warc_span_length")},
             "detector_version": detector_version, "tool_version": __version__,
             "embed_count": len(embeds), "first_seen_at": now,
         }).last_pk
