@@ -111,6 +111,14 @@ class Daemon:
 
 
 @dataclass(frozen=True)
+class Timestamps:
+    """RFC 3161 trusted timestamps of new evidence: which authorities to ask, and whom to trust when verifying."""
+
+    tsa_urls: tuple = ()  # Time-Stamp Authorities asked after each fetch run; empty: no timestamps
+    roots: tuple = ()  # PEM files of the root certificates `archiver verify` trusts (relative to this file)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable, with defaults that work without a file."""
 
@@ -123,11 +131,12 @@ class Settings:
     schedules: dict = field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
     sources: tuple = ()  # Source, ...
     daemon: Daemon = field(default_factory=Daemon)
+    timestamps: Timestamps = field(default_factory=Timestamps)
     recheck_after: tuple = ("1h", "1d", "7d", "30d")
     path: str | None = None  # the file these came from
 
 
-_SECTIONS = {"http": HttpPolicy, "endpoints": Endpoints, "limits": Limits, "daemon": Daemon}
+_SECTIONS = {"http": HttpPolicy, "endpoints": Endpoints, "limits": Limits, "daemon": Daemon, "timestamps": Timestamps}
 _TOP = {"db", "save_page_now_keys", "schedules", "sources", "recheck_after", "article_hosts"}
 
 
@@ -328,7 +337,7 @@ def _line_of(lines: list[str], key: str) -> str:
     return "?"
 
 
-__all__ = ["Settings", "Endpoints", "Limits", "Source", "Daemon", "HttpPolicy", "load_settings", "default_config_path",
+__all__ = ["Settings", "Endpoints", "Limits", "Source", "Daemon", "Timestamps", "HttpPolicy", "load_settings", "default_config_path",
            "DEFAULT_USER_AGENT", "DEFAULT_ALLOWED_HOSTS"]
 
 
@@ -387,6 +396,10 @@ misfire_grace_time = {daemon.misfire_grace_time}
 busy_timeout_ms = {daemon.busy_timeout_ms}
 recheck_articles = false          # fetch known article URLs again on every poll
 stop_grace = {daemon.stop_grace}
+
+[timestamps]                      # RFC 3161 trusted timestamps of new evidence, after each fetch run
+tsa_urls = []                     # e.g. ["https://freetsa.org/tsr"]; empty: off
+roots = []                        # PEM root certificates `archiver verify` trusts for those TSAs
 
 [endpoints]                       # point these at a mirror or a test server
 ''' + "".join(f'{f.name} = "{getattr(ep, f.name)}"\n' for f in fields(Endpoints))

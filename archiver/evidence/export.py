@@ -14,6 +14,7 @@ import html
 import io
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from archiver.errors import ArchiverError
 from archiver.evidence.warcs import member_length
 from archiver.fetch.warc import resource_record
 from archiver.store.db import dict_rows
+from archiver.store.evidence import lists_covering, warc_ref
 
 PACKAGE_WARC = "archiver-export.warc.gz"
 EXTRAS = "logs"  # the folder py-wacz adds extra files to (its --log-directory)
@@ -91,7 +93,8 @@ def export_wacz(db, db_path, out, *, post_ids=(), article_ids=(), all_: bool = F
             manifest.write('\n], "posts": [')
             for i, pid in enumerate(posts):
                 manifest.write(("," if i else "") + "\n" + json.dumps(_post(db, pid, writer, pages), default=str))
-            manifest.write('\n], "missing": ' + json.dumps(summary.missing) + "}\n")
+            manifest.write('\n], "timestamps": ' + json.dumps(_timestamps(db, folder, writer, tmp / EXTRAS)))
+            manifest.write(', "missing": ' + json.dumps(summary.missing) + "}\n")
         _write_pages(tmp / "pages.jsonl", pages, title)
         built = tmp / "package.wacz"
         _run_wacz(["create", "-o", str(built), "-p", str(tmp / "pages.jsonl"), "-l", str(tmp / EXTRAS),
@@ -108,6 +111,13 @@ class _PackageWriter:
     def __init__(self, fh, folder: Path, summary: ExportSummary):
         self.fh, self.folder, self.summary = fh, folder, summary
         self.copied: dict[tuple, dict] = {}
+        self.bodies: set[str] = set()
+        self.media: set[str] = set()
+
+    def body(self, sha256: str | None) -> None:
+        """Note a stored body the package's records hold (for the timestamps that cover it)."""
+        if sha256:
+            self.bodies.add(sha256)
 
     def copy(self, file: str, offset: int, length: int | None) -> dict | None:
         """Copy the records at file@offset (length None: the one gzip member there); where they now lie."""
@@ -151,6 +161,7 @@ def _article(db, aid: int, writer: _PackageWriter, pages: list) -> dict:
     article = dict_rows(db.execute("SELECT * FROM articles WHERE id = ?", [aid]))[0]
     versions = dict_rows(db.execute("SELECT * FROM article_versions WHERE article_id = ? ORDER BY id", [aid]))
     for v in versions:
+        writer.body(v["sha256"])
         if v["warc_file"]:
             offset, length = v.get("warc_span_offset"), v.get("warc_span_length")
             v["package"] = writer.copy(v["warc_file"], offset if length else v["warc_offset"], length)
@@ -172,6 +183,35 @@ def _article(db, aid: int, writer: _PackageWriter, pages: list) -> dict:
         "SELECT id, article_version_id, post_id, ordinal, platform, markup, context, position, embed_url, handle, "
         "date, date_text, detector, detected_at FROM embeds WHERE article_id = ? ORDER BY id", [aid]))
     return article
+
+
+def _timestamps(db, folder: Path, writer: _PackageWriter, extras: Path) -> list:
+    """The evidence lists naming anything this package holds, and their tokens, copied into the package."""
+    refs = {"warc": [warc_ref(f, o, p["length"]) for (f, o), p in writer.copied.items() if p],
+            "body": sorted(writer.bodies), "media": sorted(writer.media)}
+    ids = sorted({i for kind, r in refs.items() for i in lists_covering(db, kind, r)})
+    out = []
+    for lid in ids:
+        row = db.execute("SELECT path, sha256, created_at FROM evidence_lists WHERE id = ?", [lid]).fetchone()
+        entry = {"list": _extra(folder / row[0], extras, writer), "sha256": row[1], "created_at": row[2],
+                 "tokens": []}
+        for t in dict_rows(db.execute("SELECT * FROM timestamps WHERE list_id = ? AND status = 'granted' ORDER BY id",
+                                      [lid])):
+            entry["tokens"].append({"file": _extra(folder / t["token_path"], extras, writer), "tsa_url": t["tsa_url"],
+                                    "gen_time": t["gen_time"], "serial_number": t["serial_number"],
+                                    "sha256": t["token_sha256"]})
+        out.append(entry)
+    return out
+
+
+def _extra(path: Path, extras: Path, writer: _PackageWriter) -> str | None:
+    """Copy a file into the package's extra files; its path in the package, or None when unreadable."""
+    try:
+        shutil.copyfile(path, extras / path.name)
+    except OSError as exc:
+        writer.summary.missing.append(f"{path.name}: {exc}")
+        return None
+    return f"{EXTRAS}/{path.name}"
 
 
 def _article_uri(article: dict, version: dict) -> str:
@@ -206,6 +246,9 @@ def _post(db, pid: int, writer: _PackageWriter, pages: list) -> dict:
                  "ORDER BY id")
     for a in attempts:
         a["package"] = writer.copy(a["warc_file"], a["warc_offset"], a["warc_length"])
+    for s in post["snapshots"]:
+        writer.body(s["sha256"])
+    writer.media.update(m["path"] for m in post["media"] if m.get("path"))
     post["records"] = attempts
     if not attempts:  # fetched before attempts kept their WARC place: the responses the snapshots name
         for s in post["snapshots"]:

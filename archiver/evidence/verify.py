@@ -5,12 +5,15 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archiver.evidence.timestamps import verify_timestamps
+from archiver.store.evidence import granted_timestamps
+
 
 @dataclass(frozen=True)
 class Problem:
     """One mismatch or missing piece of evidence."""
 
-    kind: str  # body | media | warc
+    kind: str  # body | media | warc | timestamp
     where: str
     message: str
 
@@ -25,11 +28,12 @@ class VerifyReport:
     bodies: int = 0
     media: int = 0
     warc_files: int = 0
+    tokens: int = 0
     problems: list = field(default_factory=list)
 
 
-def verify_archive(db, db_path: str | Path) -> VerifyReport:
-    """Re-hash bodies and media files, re-read every WARC record; report every mismatch."""
+def verify_archive(db, db_path: str | Path, roots: list = ()) -> VerifyReport:
+    """Re-hash bodies and media files, re-read every WARC record, check every timestamp against `roots`."""
     from archiver.evidence.warcs import verify_warcs
     from archiver.fetch.warc import warc_dir
 
@@ -55,6 +59,7 @@ def verify_archive(db, db_path: str | Path) -> VerifyReport:
     referenced = {row[0] for row in db.execute(
         "SELECT warc_file FROM snapshots WHERE warc_file IS NOT NULL UNION "
         "SELECT warc_file FROM media WHERE warc_file IS NOT NULL UNION "
+        "SELECT warc_file FROM fetch_attempts WHERE warc_file IS NOT NULL UNION "
         "SELECT warc_file FROM article_versions WHERE warc_file IS NOT NULL")}
     for name in sorted(referenced):
         if not (folder / name).is_file():
@@ -64,4 +69,7 @@ def verify_archive(db, db_path: str | Path) -> VerifyReport:
         report.warc_files = len([p for p in directory.iterdir() if p.name.endswith(".warc.gz")])
         for problem in verify_warcs(directory):
             report.problems.append(Problem("warc", f"{problem.file}@{problem.offset}", problem.message))
+    report.tokens = len(granted_timestamps(db))
+    for where, message in verify_timestamps(db, db_path, list(roots)):
+        report.problems.append(Problem("timestamp", where, message))
     return report

@@ -89,14 +89,16 @@ def build_client(policy: HttpPolicy, transport: httpx.BaseTransport | None = Non
 
 
 def fetch(client: httpx.Client, url: str, policy: HttpPolicy, *, max_bytes: int | None = None,
-          follow_redirects: bool = True, headers: dict | None = None, guard=None) -> Exchange:
+          follow_redirects: bool = True, headers: dict | None = None, guard=None, method: str = "GET",
+          content: bytes | None = None) -> Exchange:
     """GET a URL hop by hop, checking every hop, streaming the body under a size cap.
 
     Every hop gets the policy's connect/read timeouts, never more than what is left of
     ``policy.total_timeout`` (counted from when the first hop starts).  ``guard``, if given, is
     called with each hop's URL and must return a context manager; the hop (its host check and its
     request) runs inside it, which is where per-host limits and circuit breakers plug in.  Credentials (Authorization, Cookie) given in
-    ``headers`` are not forwarded to a redirect target on another origin.
+    ``headers`` are not forwarded to a redirect target on another origin. ``method``/``content``: a POST
+    (a timestamp query) sends its body to the first hop only; a redirect is then never followed.
     """
     cap = policy.max_bytes if max_bytes is None else max_bytes
     current = url
@@ -113,8 +115,8 @@ def fetch(client: httpx.Client, url: str, policy: HttpPolicy, *, max_bytes: int 
             if time.monotonic() >= deadline:
                 raise FetchError(url, f"total timeout of {policy.total_timeout:g}s exceeded before {current}") \
                     from TimeoutError("total timeout")
-            exchange = _get_once(client, current, cap, deadline, hop_headers, policy)
-        if follow_redirects and exchange.status in (301, 302, 303, 307, 308) and "location" in exchange.headers:
+            exchange = _get_once(client, current, cap, deadline, hop_headers, policy, method, content)
+        if method == "GET" and follow_redirects and exchange.status in (301, 302, 303, 307, 308) and "location" in exchange.headers:
             target = urljoin(current, exchange.headers["location"])
             # Kept for the WARC, which holds every hop as a crawler's would; a redirect's body is
             # only a courtesy page, so a long one is cut (recorded as truncated) rather than held.
@@ -142,13 +144,13 @@ def _origin(url: str) -> tuple:
 
 
 def _get_once(client: httpx.Client, url: str, cap: int, deadline: float, headers: dict | None,
-              policy: HttpPolicy) -> Exchange:
+              policy: HttpPolicy, method: str = "GET", content: bytes | None = None) -> Exchange:
     started = utcnow_ms()
     t0 = time.monotonic()
     left = max(deadline - t0, 0.001)
     timeout = httpx.Timeout(min(policy.read_timeout, left), connect=min(policy.connect_timeout, left))
     try:
-        with client.stream("GET", url, headers=headers, timeout=timeout) as resp:
+        with client.stream(method, url, headers=headers, timeout=timeout, content=content) as resp:
             peer = _peer_ip(resp)
             if peer and not policy.allow_private and not _is_public(peer):
                 # The name resolved to a public address when checked, and to this one when connecting.

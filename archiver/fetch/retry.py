@@ -201,7 +201,8 @@ class Requester:
 
     def get(self, url: str, *, source: str, max_bytes: int | None = None, headers: dict | None = None,
             follow_redirects: bool = True, retry: bool = True, extra_hosts=(),
-            on_attempt: Callable[[AttemptRecord], None] | None = None) -> Exchange:
+            on_attempt: Callable[[AttemptRecord], None] | None = None, method: str = "GET",
+            content: bytes | None = None) -> Exchange:
         """GET ``url`` with retries; returns the Exchange for 2xx/3xx/4xx, raises FetchError otherwise.
 
         Raises ``FetchError`` (``.status`` and ``.retry_after`` set) when a 429/5xx outlasts the
@@ -228,12 +229,13 @@ class Requester:
             retry_error_callback=_give_up,
         )
         try:
-            return retrying(self._attempt, call, url, source, policy, max_bytes, headers, follow_redirects)
+            return retrying(self._attempt, call, url, source, policy, max_bytes, headers, follow_redirects,
+                            method, content)
         finally:
             call.flush(retrying=False)
 
     def _attempt(self, call: _Call, url: str, source: str, policy: HttpPolicy, max_bytes, headers,
-                 follow_redirects: bool) -> Exchange:
+                 follow_redirects: bool, method: str = "GET", content: bytes | None = None) -> Exchange:
         call.attempt += 1
         attempted_at = utcnow_ms()
         t0 = self._clock()
@@ -244,7 +246,7 @@ class Requester:
 
         try:
             ex = fetch(self.client, url, policy, max_bytes=max_bytes, follow_redirects=follow_redirects,
-                       headers=headers, guard=self._guard)
+                       headers=headers, guard=self._guard, method=method, content=content)
         except Exception as exc:
             call.pending = record(final_url=None, http_status=getattr(exc, "status", None),
                                   outcome=_outcome_of(exc), error=_one_line(exc))

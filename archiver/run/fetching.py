@@ -11,6 +11,9 @@ from typing import Callable
 
 from archiver.clock import utcnow
 from archiver.config import Settings
+from archiver.errors import ArchiverError
+from archiver.evidence.timestamps import StampSummary
+from archiver.evidence.timestamps import stamp as stamp_evidence
 from archiver.fetch.http import build_client
 from archiver.fetch.media import media_dir
 from archiver.fetch.results import PostResult
@@ -39,6 +42,7 @@ class FetchSummary:
     next_attempts: list = field(default_factory=list)  # (post id, next_fetch_at, reason) for posts left pending
     unreachable: list = field(default_factory=list)  # host:port that never answered during the run
     interrupted: list = field(default_factory=list)  # post ids given back to the queue unfinished
+    timestamps: object = None  # evidence.timestamps.StampSummary, when TSAs are configured
 
 
 def run_fetch(db, settings: Settings, db_path: Path, *, limit: int | None = None, post_ids=None,
@@ -99,6 +103,12 @@ def run_fetch(db, settings: Settings, db_path: Path, *, limit: int | None = None
             # Interrupted or never started: back to the queue now rather than after the lease.
             summary.interrupted += [p.id for p in queue]
             release_posts(db, summary.interrupted, now())
+        if settings.timestamps.tsa_urls and not (stop and stop.is_set()):
+            # The new evidence of this run (and anything not yet named) in one list, stamped by every TSA.
+            try:
+                summary.timestamps = stamp_evidence(db, db_path, settings.timestamps.tsa_urls, requester, now)
+            except (ArchiverError, OSError) as exc:  # the run's results are committed; stamping waits for the next
+                summary.timestamps = StampSummary(errors=[("timestamps", f"{type(exc).__name__}: {exc}")])
         breaker = getattr(requester, "breaker", None)
         summary.unreachable = list(breaker.open_hosts()) if breaker is not None else []
     finally:

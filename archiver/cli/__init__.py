@@ -11,65 +11,11 @@ import click
 from archiver import __version__
 from archiver.errors import ArchiverError
 
-DEFAULT_DB = "archive.db"
-
-
-def db_option(fn):
-    """--db PATH, the archive every command reads or writes."""
-    return click.option("--db", "db_path", default=DEFAULT_DB, envvar="ARCHIVER_DB", show_default=True,
-                        type=click.Path(dir_okay=False), help="SQLite archive (created if missing).")(fn)
-
-
-def silent_option(fn):
-    """--silent: no progress bar, no summary."""
-    return click.option("--silent", is_flag=True, help="No progress bar or summary on stderr.")(fn)
-
-
-def max_bytes_option(fn):
-    """--max-bytes: the largest article read."""
-    return click.option("--max-bytes", default=64 * 1024 * 1024, show_default=True, type=click.IntRange(1),
-                        help="Largest article (file, stdin or URL body) read, in bytes.")(fn)
-
-
-def config_option(fn):
-    """--config PATH: archiver.toml (default: beside the database)."""
-    return click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="ARCHIVER_CONFIG",
-                        help="Settings file (default: archiver.toml beside the database).")(fn)
-
-
-def _settings(config_path, db_path):
-    from archiver.config import default_config_path, load_settings
-
-    try:
-        return load_settings(config_path or default_config_path(db_path), db=db_path,
-                             required=config_path is not None)
-    except ArchiverError as exc:
-        _fail(exc)
-
-
-def _fail(exc: ArchiverError):
-    message = str(exc)
-    if exc.hint:
-        message += f" (hint: {exc.hint})"
-    raise click.ClickException(message)
-
-
-def _require_archive(db_path: str) -> None:
-    """Stop with one line when the archive a read-only command needs is not there."""
-    from pathlib import Path
-
-    if not Path(db_path).exists():
-        raise click.ClickException(f"{db_path}: no such archive (hint: run `archiver archive SOURCE` first)")
-
-
-def _open(db_path: str):
-    from archiver.store.db import open_db
-
-    try:
-        return open_db(db_path)
-    except ArchiverError as exc:
-        _fail(exc)
-
+from archiver.cli.evidence import export, report_stamp, timestamp, verify
+from archiver.cli.options import (
+    DEFAULT_DB, config_option, db_option, fail, max_bytes_option, open_archive, require_archive, settings_for,
+    silent_option,
+)
 
 class _Progress:
     """A progress bar on stderr for many sources; nothing for one or with --silent."""
@@ -120,8 +66,8 @@ def archive(sources, db_path, config_path, silent, max_bytes, no_fetch):
 
     from archiver.fetch.warc import WarcWriter
 
-    settings = _settings(config_path, db_path)
-    db = _open(db_path)
+    settings = settings_for(config_path, db_path)
+    db = open_archive(db_path)
     client = build_client(settings.http)
     warc = WarcWriter.for_db(db_path) if any(s.lower().startswith(("http://", "https://")) for s in sources) else None
     todo = list(expand_sources(sources))
@@ -166,7 +112,7 @@ def _fetch(db_path, settings, *, limit=None, post_ids=None, silent=False, quiet_
     """Run one fetch pass and report it: JSON lines per post on stdout, a summary on stderr."""
     from archiver.run.fetching import run_fetch
 
-    db = _open(db_path)
+    db = open_archive(db_path)
 
     def on_result(result):
         if not quiet_stdout:
@@ -181,7 +127,7 @@ def _fetch(db_path, settings, *, limit=None, post_ids=None, silent=False, quiet_
     try:
         summary = run_fetch(db, settings, db_path, limit=limit, post_ids=post_ids, on_result=on_result)
     except ArchiverError as exc:
-        _fail(exc)
+        fail(exc)
     finally:
         db.close()
     if silent:
@@ -200,6 +146,8 @@ def _fetch(db_path, settings, *, limit=None, post_ids=None, silent=False, quiet_
             why = "; ".join(sorted({r[:120] for _, _, r in summary.next_attempts})[:3])
         click.echo(f"fetch: {len(summary.next_attempts)} post(s) still pending ({why}); "
                    f"next attempt at {soonest} (run `archiver fetch` or the daemon)", err=True)
+    if summary.timestamps is not None:
+        report_stamp(summary.timestamps)
     return summary
 
 
@@ -211,73 +159,9 @@ def _fetch(db_path, settings, *, limit=None, post_ids=None, silent=False, quiet_
 @click.option("--post", "post_ids", type=int, multiple=True, help="Fetch this post (posts.id) now; repeatable.")
 def fetch(db_path, config_path, silent, limit, post_ids):
     """Fetch snapshots of the posts that are due (or of --post IDs)."""
-    _require_archive(db_path)
-    settings = _settings(config_path, db_path)
+    require_archive(db_path)
+    settings = settings_for(config_path, db_path)
     _fetch(db_path, settings, limit=limit, post_ids=list(post_ids) or None, silent=silent)
-
-
-@cli.command()
-@db_option
-def verify(db_path):
-    """Re-hash every stored body, media file and WARC record; exit 1 on any mismatch or missing file."""
-    from archiver.evidence.verify import verify_archive
-
-    _require_archive(db_path)
-    db = _open(db_path)
-    try:
-        report = verify_archive(db, db_path)
-    finally:
-        db.close()
-    for problem in report.problems:
-        click.echo(f"MISMATCH {problem}")
-    click.echo(f"verified {report.bodies} bodies, {report.media} media files, {report.warc_files} WARC files: "
-               f"{len(report.problems)} problem(s)", err=True)
-    if report.problems:
-        sys.exit(1)
-
-
-@cli.command()
-@db_option
-@silent_option
-@click.option("--post", "post_ids", type=int, multiple=True, help="Export this post (posts.id); repeatable.")
-@click.option("--article", "article_ids", type=int, multiple=True,
-              help="Export this article (articles.id): its captures and all its posts; repeatable.")
-@click.option("--all", "all_", is_flag=True, help="Export every post and article of the archive.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .wacz file to write.")
-@click.option("--title", help="The package's title (default: what it holds).")
-def export(db_path, silent, post_ids, article_ids, all_, output, title):
-    """Write a WACZ package of posts or articles: their WARC records, pages, and archiver.json explaining them."""
-    from archiver.evidence.export import export_wacz
-
-    if not (post_ids or article_ids or all_):
-        raise click.UsageError("say what to export: --post ID, --article ID or --all")
-    if all_ and (post_ids or article_ids):
-        raise click.UsageError("--all exports everything; give it alone")
-    if not output.endswith(".wacz"):
-        raise click.UsageError(f"{output}: the package's name must end in .wacz")
-    out_dir = Path(output).resolve().parent
-    if not out_dir.is_dir():
-        _fail(ArchiverError(f"{output}: folder {out_dir} does not exist"))
-    _require_archive(db_path)
-    db = _open(db_path)
-    try:
-        summary = export_wacz(db, db_path, output, post_ids=post_ids, article_ids=article_ids, all_=all_,
-                              title=title, log=None if silent else sys.stderr)
-    except ArchiverError as exc:
-        _fail(exc)
-    finally:
-        db.close()
-    click.echo(json.dumps({"output": str(summary.path), "posts": summary.posts, "articles": summary.articles,
-                           "records": summary.records, "resources": summary.resources, "bytes": summary.bytes,
-                           "missing": summary.missing}))
-    for missing in summary.missing:
-        click.echo(f"warning: not in the package, unreadable in the archive: {missing}", err=True)
-    if not silent:
-        click.echo(f"export: {summary.posts} post(s), {summary.articles} article(s), {summary.records} WARC record "
-                   f"range(s), {summary.resources} resource record(s) -> {summary.path} ({summary.bytes} bytes)",
-                   err=True)
-    if summary.missing:
-        sys.exit(1)
 
 
 @cli.command()
@@ -290,7 +174,7 @@ def detect(sources, config_path, max_bytes):
     from archiver.config import article_policy
     from archiver.run.pipeline import process_source
 
-    settings = _settings(config_path, DEFAULT_DB)
+    settings = settings_for(config_path, DEFAULT_DB)
     failed = 0
     for source in expand_sources(sources):
         outcome = process_source(source, policy=article_policy(settings), max_bytes=max_bytes)
@@ -311,8 +195,8 @@ def status(db_path, as_json):
     """Print what the archive holds: articles, embeds, posts by platform and status."""
     from archiver.store.posts import status_summary
 
-    _require_archive(db_path)
-    db = _open(db_path)
+    require_archive(db_path)
+    db = open_archive(db_path)
     try:
         summary = status_summary(db)
     finally:
@@ -333,7 +217,6 @@ def status(db_path, as_json):
 
 def _daemon_settings(ctx, config_path, db_path):
     """Settings for the daemon and run-once: --db wins, else `db` in the config file (relative to it)."""
-    from pathlib import Path
 
     from click.core import ParameterSource
 
@@ -344,11 +227,11 @@ def _daemon_settings(ctx, config_path, db_path):
         try:
             settings = load_settings(config_path, required=True)
         except ArchiverError as exc:
-            _fail(exc)
+            fail(exc)
         db = Path(settings.db)
         db_path = str(db if db.is_absolute() else Path(config_path).resolve().parent / db)
         return replace(settings, db=db_path), db_path  # the file read once
-    return _settings(config_path, db_path), db_path
+    return settings_for(config_path, db_path), db_path
 
 
 def log_json_option(fn):
@@ -373,7 +256,7 @@ def daemon(ctx, db_path, config_path, log_json):
     try:
         sys.exit(run_daemon(settings, db_path))
     except ArchiverError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @cli.command("run-once")
@@ -391,7 +274,7 @@ def run_once_command(ctx, db_path, config_path, log_json):
     try:
         lock = take_archive(settings, db_path)
     except ArchiverError as exc:
-        _fail(exc)
+        fail(exc)
     try:
         counts = run_once(JobRunner(settings, db_path))
     finally:
@@ -406,7 +289,6 @@ def run_once_command(ctx, db_path, config_path, log_json):
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def init_config(path, force):
     """Write a commented example archiver.toml."""
-    from pathlib import Path
 
     from archiver.config import example_config
 
@@ -428,7 +310,7 @@ def serve(db_path, host, port):
     from archiver.browse import build_datasette
     from archiver.store.db import open_db
 
-    _require_archive(db_path)
+    require_archive(db_path)
     try:
         open_db(db_path).close()  # migrations and views: the one write; Datasette itself opens it ?mode=ro
     except ArchiverError as exc:  # a read-only copy: the tables are still worth serving
@@ -436,6 +318,10 @@ def serve(db_path, host, port):
     ds = build_datasette(db_path)
     click.echo(f"serving {db_path} read-only at http://{host}:{port}/ (posts as cards: /-/archiver/)", err=True)
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
+
+
+for _command in (verify, timestamp, export):
+    cli.add_command(_command)
 
 
 def main():
