@@ -157,6 +157,23 @@ TABLES: dict[str, dict] = {
         "sort_desc": "resolved_at",
         "facets": ["method"],
     },
+    "evidence_lists": {
+        "description": "Evidence lists: files naming stored items by SHA-256, each stamped by the Time-Stamp Authorities.",
+        "sort_desc": "created_at",
+        "columns": {"path": "The list file, beside the archive.", "sha256": "SHA-256 of the list: what a token stamps."},
+    },
+    "evidence_items": {
+        "description": "Which evidence list names which stored item (a body, a media file, a WARC range).",
+        "facets": ["kind"],
+        "columns": {"ref": "The item: a body's SHA-256, a media path, or a WARC file@offset+length."},
+    },
+    "timestamps": {
+        "description": "Every RFC 3161 Time-Stamp Authority answer: a granted token over a list, or why not.",
+        "sort_desc": "requested_at",
+        "facets": ["status", "tsa_url"],
+        "columns": {"gen_time": "The time the TSA put in the token (UTC).",
+                    "token_path": "The token file (an RFC 3161 response), beside the archive."},
+    },
     "job_runs": {
         "description": "Every run of the daemon's jobs: when it started and ended, how it went, its counts.",
         "sort_desc": "started_at",
