@@ -8,7 +8,10 @@ else the first attached database that has ``posts`` and ``snapshots`` tables):
 - ``/-/archiver/post/{id}`` a post as a card, with its evidence;
 - ``/-/archiver/article/{id}`` an article and the posts it embeds, as cards;
 - ``/-/archiver/media/{id}`` the file of ``media`` row ``id``, only from ``<db stem>.files/media/``;
-- ``/-/archiver/static/archiver.css``.
+- ``/-/archiver/static/archiver.css``;
+- the evidence pages of ``archiver.browse.evidence``: a snapshot's WARC record (``/-/archiver/snapshot/{id}``,
+  ``.json``, ``.warc.gz``), a post as JSON or WACZ (``/-/archiver/post/{id}.json``, ``.wacz``), an article
+  version as captured (``/-/archiver/version/{id}/captured``).
 
 Every post field is untrusted: templates autoescape, links are built from escaped pieces and only for
 http(s) URLs, and the pages carry a Content-Security-Policy that allows no script at all.
@@ -21,6 +24,7 @@ import markupsafe
 from datasette import hookimpl
 from datasette.utils.asgi import AsgiFileDownload, Response
 
+from archiver.browse.evidence import ROUTES as EVIDENCE_ROUTES
 from archiver.browse.web import (
     HERE, MEDIA_CSP, MEDIA_TYPES, archive_name, configured, linkify, load_post, media_file, no_archive,
     open_archive, page, rows, urls_for,
@@ -156,6 +160,7 @@ def register_routes(datasette):
         (r"^/-/archiver/article/(?P<article_id>\d{1,18})$", article_page),
         (r"^/-/archiver/media/(?P<media_id>\d{1,18})$", media_route),
         (r"^/-/archiver/static/archiver\.css$", css_route),
+        *EVIDENCE_ROUTES,
     ]
 
 

@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader
 from archiver.fetch.media import media_dir
 
 HERE = Path(__file__).resolve().parent
-CSP = ("default-src 'none'; img-src 'self'; media-src 'self'; style-src 'self'; base-uri 'none'; "
+CSP = ("default-src 'none'; img-src 'self'; media-src 'self'; style-src 'self'; frame-src 'self'; base-uri 'none'; "
        "form-action 'none'; frame-ancestors 'none'")
 MEDIA_CSP = "default-src 'none'; sandbox"
 PAGE_HEADERS = {
@@ -163,7 +163,7 @@ def media_file(db_path, relative) -> Path | None:
 
 async def rows(db, sql, params=()) -> list[dict]:
     """The rows of a query on a Datasette database, as dicts."""
-    return [dict(r) for r in (await db.execute(sql, list(params))).rows]
+    return [dict(r) for r in (await db.execute(sql, params if isinstance(params, dict) else list(params))).rows]
 
 
 async def load_post(db, post_id: int) -> dict | None:
@@ -191,11 +191,29 @@ async def load_post(db, post_id: int) -> dict | None:
     post["resolutions"] = await rows(
         db, "SELECT method, resolved_post_id, detail, resolved_at FROM resolutions WHERE post_id = ? ORDER BY id",
         [pid])
+    post["timestamps"] = await post_timestamps(db, pid)
     archived = [s for s in post["snapshots"] if s["outcome"] == "archived" and s["text"]]
     post["platform_text"] = None
     if archived and _words(archived[-1]["text"]) != _words(post["text"]):
         post["platform_text"] = archived[-1]
     return post
+
+
+async def post_timestamps(db, post_id: int) -> list[dict]:
+    """The granted tokens whose lists name this post's snapshot bodies or WARC ranges, earliest first."""
+    try:
+        return await rows(db, """
+            SELECT t.id, t.tsa_url, t.gen_time, t.serial_number, t.list_id, count(DISTINCT e.id) AS items
+            FROM timestamps t JOIN evidence_items e ON e.list_id = t.list_id
+            WHERE t.status = 'granted' AND (
+              (e.kind = 'body' AND e.ref IN (SELECT sha256 FROM snapshots WHERE post_id = :p))
+              OR (e.kind = 'warc' AND e.ref IN (SELECT warc_file || '@' || warc_offset || '+' || warc_length
+                                                FROM fetch_attempts WHERE post_id = :p AND warc_file IS NOT NULL)))
+            GROUP BY t.id ORDER BY t.gen_time, t.id""", {"p": post_id})
+    except Exception as exc:  # an archive from before timestamps: the tables are not there yet
+        if "no such table" in str(exc):
+            return []
+        raise
 
 
 def _words(text) -> str:
@@ -209,6 +227,10 @@ def urls_for(datasette, dbname: str) -> dict:
         "post": lambda pid: u.path(f"-/archiver/post/{int(pid)}"),
         "article": lambda aid: u.path(f"-/archiver/article/{int(aid)}"),
         "media": lambda mid: u.path(f"-/archiver/media/{int(mid)}"),
+        "post_json": lambda pid: u.path(f"-/archiver/post/{int(pid)}.json"),
+        "post_wacz": lambda pid: u.path(f"-/archiver/post/{int(pid)}.wacz"),
+        "record": lambda sid, ext="": u.path(f"-/archiver/snapshot/{int(sid)}{ext}"),
+        "captured": lambda vid: u.path(f"-/archiver/version/{int(vid)}/captured"),
         "index": u.path("-/archiver/"),
         "css": u.path("-/archiver/static/archiver.css"),
         "row": lambda table, pk: u.row(dbname, table, _q(pk)),

@@ -18,7 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecordLoader
 
-from archiver.fetch.warc import WARC_SUFFIX, WarcError
+from archiver.fetch.warc import WARC_SUFFIX, WarcError, WarcLocation
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _RECORD_END = b"\r\n\r\n"
@@ -72,6 +72,28 @@ def read_record(db_folder, location, *, verify: bool = True) -> StoredRecord:
             status = 0
     http_headers = list(record.http_headers.headers) if record.http_headers else []
     return StoredRecord(dict(record.rec_headers.headers), status, http_headers, payload)
+
+
+def read_exchange(db_folder, file: str, offset: int, length: int | None):
+    """The response record at file@offset and the request record written right after it (or None)."""
+    path = Path(db_folder) / file
+    try:
+        with open(path, "rb") as fh:
+            length = length or member_length(fh, offset)
+            try:
+                request_length = member_length(fh, offset + length)
+            except ValueError:
+                request_length = 0
+    except OSError as exc:
+        raise WarcError(f"cannot read {path}: {exc}") from exc
+    response = read_record(db_folder, WarcLocation(file, offset, length))
+    request = None
+    if request_length:
+        candidate = read_record(db_folder, WarcLocation(file, offset + length, request_length))
+        if candidate.warc_headers.get("WARC-Type") == "request" and candidate.warc_headers.get(
+                "WARC-Concurrent-To") == response.warc_headers.get("WARC-Record-ID"):
+            request = candidate
+    return response, request
 
 
 def member_length(fh, offset: int) -> int:

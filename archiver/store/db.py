@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from pathlib import Path
 
 import sqlite_utils
@@ -25,13 +26,28 @@ def open_db(path: str | Path, *, busy_timeout_ms: int = 30_000, create: bool = T
         conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000)
         db = sqlite_utils.Database(conn)
         db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        db.execute("PRAGMA journal_mode = WAL")
+        _use_wal(db, busy_timeout_ms / 1000)
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA synchronous = NORMAL")
         ensure_schema(db)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path}: cannot open the archive: {exc}") from None
     return db
+
+
+def _use_wal(db: sqlite_utils.Database, timeout: float) -> None:
+    """Switch to WAL unless it already is; retried, since SQLite does not wait on the busy timeout for this
+    while another connection is creating the same archive."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def schema_version(db: sqlite_utils.Database) -> int:
