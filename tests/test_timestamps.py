@@ -229,3 +229,17 @@ def test_a_relative_database_path_is_stamped_and_verified(upstream, tsa, tmp_pat
     result = run("archive", "--db", "archive.db", SEEDS)
     assert result.exit_code == 0 and "1 token(s) granted, 0 failed" in result.output, result.output
     assert run("verify", "--db", "archive.db", "--tsa-root", tsa.root).exit_code == 0
+
+
+def test_a_media_file_replaced_together_with_its_recorded_hash_is_still_caught_by_the_stamped_list(stamped):
+    """Changing a file and the archive's own record of its hash leaves the timestamped list disagreeing."""
+    db = stamped["db"]
+    media_id, path = rows(db, "SELECT id, path FROM media WHERE sha256 IS NOT NULL ORDER BY id")[0]
+    forged = b"\xff\xd8\xff\xe0 another picture"
+    (db.parent / path).write_bytes(forged)
+    with open_db(db) as conn:
+        conn.execute("UPDATE media SET sha256 = ? WHERE id = ?", [hashlib.sha256(forged).hexdigest(), media_id])
+        conn.conn.commit()
+    result = run("verify", "--db", db, "--tsa-root", stamped["tsa"].root)
+    assert result.exit_code == 1
+    assert f"MISMATCH timestamp {path}: media file named in" in result.output, result.output

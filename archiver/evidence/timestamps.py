@@ -238,19 +238,28 @@ def verify_timestamps(db, db_path, roots: list) -> list[tuple[str, str]]:
             continue
         if t["list_path"] not in checked_lists:
             checked_lists[t["list_path"]] = data
-            problems += _changed_ranges(folder, t["list_path"], data)
+            problems += _changed_items(db, folder, t["list_id"], t["list_path"], data)
     return problems
 
 
-def _changed_ranges(folder: Path, list_path: str, data: bytes) -> list[tuple[str, str]]:
+def _changed_items(db, folder: Path, list_id: int, list_path: str, data: bytes) -> list[tuple[str, str]]:
+    """Every item a stamped list names that the archive no longer holds as it was then."""
     problems = []
-    for name, sha in list_lines(data).items():
+    named = list_lines(data)
+    for kind, ref, sha in db.execute("SELECT kind, ref, sha256 FROM evidence_items WHERE list_id = ?", [list_id]):
+        if named.get(f"{kind}:{ref}") != sha:
+            problems.append((ref, f"the archive says {list_path} names it with another SHA-256 than the list does"))
+    for name, sha in named.items():
         kind, _, ref = name.partition(":")
-        if kind != "warc":
-            continue  # bodies and media are re-hashed by verify itself
-        try:
-            if range_sha256(folder, ref) != sha:
-                problems.append((ref, f"WARC range named in {list_path} has changed"))
-        except (OSError, ValueError) as exc:
-            problems.append((ref, f"WARC range named in {list_path} cannot be read: {exc}"))
+        if kind == "warc":
+            try:
+                if range_sha256(folder, ref) != sha:
+                    problems.append((ref, f"WARC range named in {list_path} has changed"))
+            except (OSError, ValueError) as exc:
+                problems.append((ref, f"WARC range named in {list_path} cannot be read: {exc}"))
+        elif kind == "body" and db.execute("SELECT 1 FROM bodies WHERE sha256 = ?", [ref]).fetchone() is None:
+            problems.append((ref, f"body named in {list_path} is no longer stored"))
+        elif kind == "media" and sha not in {r[0] for r in db.execute(
+                "SELECT sha256 FROM media WHERE path = ?", [ref])}:
+            problems.append((ref, f"media file named in {list_path} is recorded with another SHA-256 now"))
     return problems
