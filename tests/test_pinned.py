@@ -274,3 +274,71 @@ def test_the_recheck_job_takes_due_settled_posts_and_only_those(upstream, tmp_pa
     assert counts["posts"] == 2 and counts["by_status"] == {"archived": 2}
     assert upstream.count("/tweet-result") - asked == 2
     assert conn.execute("SELECT next_fetch_at > '2026' FROM posts WHERE id = 3").fetchone()[0] == 0
+
+
+# 8. Paths never exercised before: Bluesky and Mastodon snapshots, init-config read back, fetch --limit,
+#    article_hosts
+
+BLUESKY = ('<blockquote class="bluesky-embed" data-bluesky-uri="at://did:plc:abc123/app.bsky.feed.post/3kxyz" '
+           'data-bluesky-cid="bafy"><p lang="en">Hello from the sky</p>&mdash; Sky Person (<a href="https://bsky.app/'
+           'profile/did:plc:abc123?ref_src=embed">@sky.person</a>) <a href="https://bsky.app/profile/did:plc:abc123/'
+           'post/3kxyz?ref_src=embed">May 1, 2024 at 10:00 AM</a></blockquote>')
+MASTODON = ('<iframe src="https://mastodon.social/@Gargron/111111111111111111/embed" class="mastodon-embed" '
+            'width="400"></iframe>')
+
+
+@pytest.mark.parametrize("markup, route, source, answer", [
+    (BLUESKY, "/oembed", "bluesky-oembed", {"type": "rich", "author_name": "Sky Person", "html": "<blockquote/>"}),
+    (MASTODON, "/api/oembed", "mastodon-oembed", {"type": "rich", "author_name": "Eugen", "html": "<iframe/>"}),
+])
+def test_bluesky_and_mastodon_posts_are_archived_through_their_oembed(upstream, tmp_path, markup, route, source,
+                                                                       answer):
+    seed_upstream(upstream, tmp_path)
+    upstream.json(route, answer)
+    page = tmp_path / "a.html"
+    page.write_text(f"<html><body><p>Story</p>{markup}</body></html>")
+    db = tmp_path / "archive.db"
+    result = CliRunner().invoke(cli, ["archive", "--db", str(db), str(page)])
+    assert result.exit_code == 0, result.output
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT status FROM posts").fetchone()[0] == "archived"
+    (outcome, parsed), = conn.execute("SELECT outcome, parsed FROM snapshots WHERE source = ?", [source]).fetchall()
+    assert outcome == "archived" and '"author_name": "' + answer["author_name"] + '"' in parsed
+    asked = upstream.requests_for(route)[0]
+    assert "url=https%3A%2F%2F" in asked.target  # the post's canonical URL is what was looked up
+
+
+def test_init_config_writes_a_file_that_reads_back_as_the_defaults(tmp_path):
+    from dataclasses import replace
+
+    from archiver.config import Settings, _with_endpoint_hosts, load_settings
+
+    path = tmp_path / "archiver.toml"
+    assert CliRunner().invoke(cli, ["init-config", str(path)]).exit_code == 0
+    read = load_settings(path, env={})
+    assert replace(read, path=None) == _with_endpoint_hosts(Settings())
+
+
+def test_fetch_limit_takes_at_most_that_many_posts(upstream, tmp_path):
+    seed_upstream(upstream, tmp_path)
+    db = tmp_path / "archive.db"
+    assert CliRunner().invoke(cli, ["archive", "--db", str(db), "--no-fetch", str(SEEDS)]).exit_code == 0
+    result = CliRunner().invoke(cli, ["fetch", "--db", str(db), "--limit", "1"])
+    assert result.exit_code == 0 and len([line for line in result.stdout.splitlines() if line.startswith("{")]) == 1
+    statuses = [r[0] for r in sqlite3.connect(db).execute("SELECT status FROM posts ORDER BY id")]
+    assert sorted(statuses) == ["archived", "pending", "pending"]
+
+
+def test_article_hosts_limit_where_articles_come_from(upstream, tmp_path):
+    url = upstream.route("/story.html", "<html><body><p>nothing embedded</p></body></html>",
+                         content_type="text/html")
+    seed_upstream(upstream, tmp_path, extra_config="")
+    config = tmp_path / "archiver.toml"
+    text = config.read_text().replace("[http]", 'article_hosts = ["news.example.org"]\n\n[http]', 1)
+    config.write_text(text)
+    db = tmp_path / "archive.db"
+    refused = CliRunner().invoke(cli, ["archive", "--db", str(db), "--no-fetch", url])
+    assert refused.exit_code == 1 and "127.0.0.1" in refused.output and upstream.count("/story.html") == 0
+    config.write_text(text.replace('article_hosts = ["news.example.org"]', 'article_hosts = ["127.0.0.1"]'))
+    allowed = CliRunner().invoke(cli, ["archive", "--db", str(db), "--no-fetch", url])
+    assert allowed.exit_code == 0 and upstream.count("/story.html") == 1
