@@ -1,0 +1,133 @@
+"""Faults that once hung a run, lost a source quietly or escaped as a traceback (issue 10), one test each."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+
+import pytest
+from click.testing import CliRunner
+
+from archiver.cli import cli
+from tests.built import SEEDS
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def finishes(fn, timeout: float = 10.0):
+    """Run fn in a thread; its result, or an AssertionError naming the hang (the thread is left blocked)."""
+    box = {}
+    t = threading.Thread(target=lambda: box.setdefault("r", fn()), daemon=True)
+    t.start()
+    t.join(timeout)
+    assert not t.is_alive(), f"still running after {timeout} s: a hang"
+    return box["r"]
+
+
+def unblock(fifo):
+    """Open the FIFO for writing once, so a reader stuck on it (a bug) is let go after the assertion."""
+    try:
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        os.close(fd)
+    except OSError:
+        pass
+
+
+# 3. A FIFO given as a source, or inside a folder, is skipped with a message, never read
+
+@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
+def test_a_fifo_given_as_a_source_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "pipe.html"
+    os.mkfifo(fifo)
+    try:
+        result = finishes(lambda: run("archive", "--db", tmp_path / "a.db", "--no-fetch", fifo))
+    finally:
+        unblock(fifo)
+    assert result.exit_code == 1
+    assert f"error: {fifo}: is not a regular file (a named pipe): skipped" in result.output
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
+def test_a_fifo_inside_a_folder_is_skipped_and_the_other_files_are_read(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text((SEEDS / "000_add2564ad87b768a.txt").read_text(encoding="utf-8"))
+    os.mkfifo(folder / "b.html")
+    try:
+        result = finishes(lambda: run("detect", folder))
+    finally:
+        unblock(folder / "b.html")
+    assert result.exit_code == 1
+    assert "b.html: is not a regular file (a named pipe): skipped" in result.output
+    assert result.stdout.count('"platform": "twitter"') == 3
+
+
+# 5. An unreadable folder is named, and the run exits 1
+
+@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
+def test_an_unreadable_subfolder_is_named_and_the_run_fails(tmp_path, monkeypatch):
+    folder = tmp_path / "in"
+    (folder / "locked").mkdir(parents=True)
+    (folder / "a.txt").write_text((SEEDS / "000_add2564ad87b768a.txt").read_text(encoding="utf-8"))
+    real = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path).endswith("locked"):  # as an unreadable folder answers; root reads every folder
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = run("detect", folder)
+    assert result.exit_code == 1
+    assert f"error: {folder / 'locked'}: folder cannot be read: permission denied" in result.output
+    assert result.stdout.count('"platform": "twitter"') == 3
+
+
+# 8. verify on a damaged database reports it, as MISMATCH lines
+
+@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
+def test_verify_reports_a_corrupted_database_page(tmp_path):
+    db = tmp_path / "archive.db"
+    big = tmp_path / "big.txt"
+    big.write_text("nothing embedded here. " * 20000)
+    assert run("archive", "--db", db, "--no-fetch", big).exit_code == 0
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.close()
+    data = bytearray(db.read_bytes())
+    start = (pages - 3) * page_size  # an overflow page of the stored body, not one open_db reads
+    data[start:start + page_size] = b"\xa5" * page_size
+    db.write_bytes(bytes(data))
+    result = run("verify", "--db", db)
+    assert result.exit_code == 1, result.output
+    assert "MISMATCH database" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+# 10. One daemon per database, whatever name it is reached by
+
+@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
+@pytest.mark.parametrize("link", ["symlink", "hardlink"])
+def test_the_daemon_lock_holds_through_links(tmp_path, link):
+    from archiver.run.daemon import DaemonLock, DaemonLockedError
+    from archiver.store.db import open_db
+
+    db = tmp_path / "archive.db"
+    open_db(db).close()
+    other = tmp_path / "elsewhere" / "same.db"
+    other.parent.mkdir()
+    (os.symlink if link == "symlink" else os.link)(db, other)
+    first = DaemonLock(db)
+    first.acquire()
+    try:
+        with pytest.raises(DaemonLockedError):
+            DaemonLock(other).acquire()
+    finally:
+        first.release()
+    second = DaemonLock(other)
+    second.acquire()  # free again once the first is released
+    second.release()
