@@ -37,7 +37,6 @@ def unblock(fifo):
 
 # 3. A FIFO given as a source, or inside a folder, is skipped with a message, never read
 
-@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
 def test_a_fifo_given_as_a_source_is_refused_at_once(tmp_path):
     fifo = tmp_path / "pipe.html"
     os.mkfifo(fifo)
@@ -49,7 +48,6 @@ def test_a_fifo_given_as_a_source_is_refused_at_once(tmp_path):
     assert f"error: {fifo}: is not a regular file (a named pipe): skipped" in result.output
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
 def test_a_fifo_inside_a_folder_is_skipped_and_the_other_files_are_read(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
@@ -66,7 +64,6 @@ def test_a_fifo_inside_a_folder_is_skipped_and_the_other_files_are_read(tmp_path
 
 # 5. An unreadable folder is named, and the run exits 1
 
-@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
 def test_an_unreadable_subfolder_is_named_and_the_run_fails(tmp_path, monkeypatch):
     folder = tmp_path / "in"
     (folder / "locked").mkdir(parents=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -21,14 +22,21 @@ _HTML_SNIFF = re.compile(rb"<(?:!doctype\s+html|html|head|body|meta|div|p|articl
 
 
 def expand_sources(sources: list[str]) -> Iterator[str]:
-    """Each source as given, with folders replaced by the files under them (sorted, recursive)."""
+    """Each source as given, with folders replaced by the files under them (sorted, recursive).
+
+    A folder that cannot be listed is yielded itself, so that reading it names the problem.
+    """
     for source in sources:
         if source != "-" and not _is_url(source) and os.path.isdir(source):
-            for dirpath, dirnames, filenames in os.walk(source):
+            unreadable: list[OSError] = []
+            for dirpath, dirnames, filenames in os.walk(source, onerror=unreadable.append):
+                yield from (err.filename for err in unreadable if err.filename)
+                unreadable.clear()
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 for name in sorted(filenames):
                     if not name.startswith("."):
                         yield os.path.join(dirpath, name)
+            yield from (err.filename for err in unreadable if err.filename)
         else:
             yield source
 
@@ -57,9 +65,15 @@ def _is_url(source: str) -> bool:
 def _read_file(path: str, max_bytes: int) -> Article:
     p = Path(path)
     try:
-        size = p.stat().st_size
-        if p.is_dir():
+        info = p.stat()
+        size = info.st_size
+        if stat.S_ISDIR(info.st_mode):
+            with os.scandir(p):
+                pass  # an unreadable folder raises here
             raise SourceError(path, "is a folder with no readable files")
+        if not stat.S_ISREG(info.st_mode):
+            # Opening a FIFO blocks until something writes to it; a device or socket is no article either.
+            raise SourceError(path, f"is not a regular file ({_file_type(info.st_mode)}): skipped")
         if size > max_bytes:
             raise SourceError(path, f"file is {size / (1024 * 1024):.0f} MB, over the {max_bytes // (1024 * 1024)} MB cap",
                               hint="raise it with --max-bytes")
@@ -68,6 +82,8 @@ def _read_file(path: str, max_bytes: int) -> Article:
     except FileNotFoundError:
         raise SourceError(path, "no such file or folder") from None
     except PermissionError:
+        if p.is_dir():
+            raise SourceError(path, "folder cannot be read: permission denied") from None
         raise SourceError(path, "permission denied") from None
     except IsADirectoryError:
         raise SourceError(path, "is a folder") from None
@@ -78,6 +94,14 @@ def _read_file(path: str, max_bytes: int) -> Article:
         return article_from_bytes(file_key(path), body, kind=kind)
     except SourceError as exc:
         raise SourceError(path, exc.message, exc.hint) from None
+
+
+def _file_type(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device")):
+        if test(mode):
+            return name
+    return "not a file"
 
 
 def file_key(path: str) -> str:
