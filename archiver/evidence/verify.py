@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from archiver.store.evidence import granted_timestamps
 class Problem:
     """One mismatch or missing piece of evidence."""
 
-    kind: str  # body | media | warc | timestamp
+    kind: str  # database | body | media | warc | timestamp
     where: str
     message: str
 
@@ -33,17 +34,36 @@ class VerifyReport:
 
 
 def verify_archive(db, db_path: str | Path, roots: list = ()) -> VerifyReport:
-    """Re-hash bodies and media files, re-read every WARC record, check every timestamp against `roots`."""
-    from archiver.evidence.warcs import verify_warcs
-    from archiver.fetch.warc import warc_dir
-
+    """Check the database itself, re-hash bodies and media files, re-read every WARC record, check every
+    timestamp against `roots`; a part the damaged database cannot give is reported, and the rest still run."""
     db_path = Path(db_path).resolve()
-    folder = db_path.parent
     report = VerifyReport()
+    for part in (_database, _bodies, _media, _warcs, _timestamps):
+        try:
+            part(db, db_path, report, list(roots))
+        except sqlite3.DatabaseError as exc:
+            report.problems.append(Problem("database", db_path.name,
+                                           f"{part.__name__.strip('_')} cannot be read: {exc}"))
+    return report
+
+
+def _database(db, db_path: Path, report: VerifyReport, roots: list) -> None:
+    """SQLite's own check of every page and index (at most 100 problems named)."""
+    for (answer,) in db.execute("PRAGMA integrity_check(100)").fetchall():
+        for line in str(answer).splitlines():  # one answer can hold several lines
+            if line.strip() and line != "ok" and not line.startswith("*** in database"):
+                report.problems.append(Problem("database", db_path.name, line.strip()))
+
+
+def _bodies(db, db_path: Path, report: VerifyReport, roots: list) -> None:
     for sha, content in db.execute("SELECT sha256, content FROM bodies"):
         report.bodies += 1
         if hashlib.sha256(content).hexdigest() != sha:
             report.problems.append(Problem("body", sha[:16], "content does not match its SHA-256"))
+
+
+def _media(db, db_path: Path, report: VerifyReport, roots: list) -> None:
+    folder = db_path.parent
     for media_id, sha, path in db.execute("SELECT id, sha256, path FROM media WHERE sha256 IS NOT NULL"):
         report.media += 1
         file = folder / path
@@ -56,6 +76,13 @@ def verify_archive(db, db_path: str | Path, roots: list = ()) -> VerifyReport:
                 digest.update(chunk)
         if digest.hexdigest() != sha:
             report.problems.append(Problem("media", f"#{media_id} {path}", "file does not match its SHA-256"))
+
+
+def _warcs(db, db_path: Path, report: VerifyReport, roots: list) -> None:
+    from archiver.evidence.warcs import verify_warcs
+    from archiver.fetch.warc import warc_dir
+
+    folder = db_path.parent
     referenced = {row[0] for row in db.execute(
         "SELECT warc_file FROM snapshots WHERE warc_file IS NOT NULL UNION "
         "SELECT warc_file FROM media WHERE warc_file IS NOT NULL UNION "
@@ -69,7 +96,9 @@ def verify_archive(db, db_path: str | Path, roots: list = ()) -> VerifyReport:
         report.warc_files = len([p for p in directory.iterdir() if p.name.endswith(".warc.gz")])
         for problem in verify_warcs(directory):
             report.problems.append(Problem("warc", f"{problem.file}@{problem.offset}", problem.message))
+
+
+def _timestamps(db, db_path: Path, report: VerifyReport, roots: list) -> None:
     report.tokens = len(granted_timestamps(db))
-    for where, message in verify_timestamps(db, db_path, list(roots)):
+    for where, message in verify_timestamps(db, db_path, roots):
         report.problems.append(Problem("timestamp", where, message))
-    return report
