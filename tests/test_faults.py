@@ -108,7 +108,6 @@ def test_verify_reports_a_corrupted_database_page(tmp_path):
 
 # 10. One daemon per database, whatever name it is reached by
 
-@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
 @pytest.mark.parametrize("link", ["symlink", "hardlink"])
 def test_the_daemon_lock_holds_through_links(tmp_path, link):
     from archiver.run.daemon import DaemonLock, DaemonLockedError

@@ -27,31 +27,45 @@ def lock_path(db_path: str | Path) -> Path:
 
 
 class DaemonLock:
-    """An exclusive flock on the lock file; the kernel drops it when the process dies, even by kill -9."""
+    """An exclusive flock on the database file itself, so that every name of it (a symlink, a hard link)
+    meets the same lock; the kernel drops it when the process dies, even by kill -9. The lock file beside
+    the database only says who holds it.
+
+    flock and SQLite's own fcntl locks are independent on Linux's local filesystems, and the descriptor
+    stays open as long as the lock is held, so SQLite's locks on the same file are never disturbed.
+    """
 
     def __init__(self, db_path: str | Path):
-        self.path = lock_path(db_path)
+        self.db_path = Path(db_path)
+        self.path = lock_path(Path(os.path.realpath(db_path)))
         self.fd = None
 
     def acquire(self) -> None:
         """Take the lock or raise DaemonLockedError naming the holder."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.db_path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 4096).decode("utf-8", "replace").strip() or "another process"
             os.close(fd)
-            raise DaemonLockedError(f"{self.path.with_suffix('')}: a daemon already runs on it ({holder})",
+            try:
+                holder = self.path.read_text(encoding="utf-8", errors="replace").strip()
+            except OSError:
+                holder = ""
+            raise DaemonLockedError(f"{self.db_path}: a daemon already runs on it ({holder or 'another process'})"
                                     ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {utcnow()}\n".encode())
-        os.fsync(fd)
+        try:
+            self.path.write_text(f"pid {os.getpid()} on {socket.gethostname()} since {utcnow()}\n", encoding="utf-8")
+        except OSError:
+            pass  # only informative; the lock is the flock
         self.fd = fd
 
     def release(self) -> None:
-        """Drop the lock (the file stays; its content is only informative)."""
+        """Drop the lock (the file beside it stays, emptied)."""
         if self.fd is not None:
-            os.ftruncate(self.fd, 0)
+            try:
+                self.path.write_text("", encoding="utf-8")
+            except OSError:
+                pass
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
