@@ -128,3 +128,71 @@ def test_the_daemon_lock_holds_through_links(tmp_path, link):
     second = DaemonLock(other)
     second.acquire()  # free again once the first is released
     second.release()
+
+
+# 1. Response headers trickled one byte at a time: every request ends within total_timeout
+
+@pytest.fixture
+def trickle():
+    """A server that accepts, reads the request, sends a status line, then one header byte every 0.3 s."""
+    import socket as socketlib
+
+    stop = threading.Event()
+    server = socketlib.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                while not stop.wait(0.3):
+                    try:
+                        conn.sendall(b"X")
+                    except OSError:
+                        break
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/x"
+    stop.set()
+    thread.join(5)
+    server.close()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
+def test_trickled_headers_end_at_the_total_timeout(trickle):
+    import time
+
+    from archiver.errors import FetchError
+    from archiver.fetch.http import HttpPolicy, build_client, fetch
+
+    policy = HttpPolicy(allow_private=True, allowed_hosts=("127.0.0.1",), connect_timeout=1, read_timeout=5,
+                        total_timeout=1.5)
+    start = time.monotonic()
+
+    def go():
+        with build_client(policy) as client:
+            try:
+                fetch(client, trickle, policy)
+            except FetchError as exc:
+                return exc
+        return None
+
+    error = finishes(go, timeout=8)
+    assert isinstance(error, FetchError) and "timed out" in str(error)
+    assert time.monotonic() - start < 5  # the read timeout alone would never fire: a byte comes every 0.3 s
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
+def test_archive_of_a_trickling_url_ends(trickle, tmp_path, monkeypatch):
+    monkeypatch.setenv("ARCHIVER_HTTP_ALLOW_PRIVATE", "true")
+    monkeypatch.setenv("ARCHIVER_HTTP_TOTAL_TIMEOUT", "1.5")
+    result = finishes(lambda: run("archive", "--db", tmp_path / "a.db", "--no-fetch", trickle), timeout=8)
+    assert result.exit_code == 1 and "timed out" in result.output
