@@ -166,7 +166,6 @@ def trickle():
     server.close()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
 def test_trickled_headers_end_at_the_total_timeout(trickle):
     import time
 
@@ -190,7 +189,6 @@ def test_trickled_headers_end_at_the_total_timeout(trickle):
     assert time.monotonic() - start < 5  # the read timeout alone would never fire: a byte comes every 0.3 s
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
 def test_archive_of_a_trickling_url_ends(trickle, tmp_path, monkeypatch):
     monkeypatch.setenv("ARCHIVER_HTTP_ALLOW_PRIVATE", "true")
     monkeypatch.setenv("ARCHIVER_HTTP_TOTAL_TIMEOUT", "1.5")

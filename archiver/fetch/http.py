@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from archiver.config import HttpPolicy
 from archiver.errors import FetchError, ForbiddenURLError, TooLargeError
+from archiver.fetch.net import Network, default_dial, is_public, request_deadline
 
 HOP_BODY_CAP = 64 * 1024  # bytes of a redirect response's body kept
 @dataclass
@@ -41,7 +43,10 @@ class Exchange:
 
 
 def check_url(url: str, policy: HttpPolicy, resolve=socket.getaddrinfo) -> str:
-    """Raise ForbiddenURLError unless the URL's scheme, host and addresses are allowed; return the host."""
+    """Raise ForbiddenURLError unless the URL's scheme, host and addresses are allowed; return the host.
+
+    The connection itself is checked again, and pinned to an address that passed, by ``net.Network``.
+    """
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -57,35 +62,41 @@ def check_url(url: str, policy: HttpPolicy, resolve=socket.getaddrinfo) -> str:
     if not any(fnmatch(host, pat) for pat in policy.allowed_hosts):
         raise ForbiddenURLError(url, f"host {host} is not on the allowlist")
     if not policy.allow_private:
-        for addr in _addresses(host, port, resolve):
-            if not addr.is_global or addr.is_multicast:
+        for addr in Network(policy, resolve).addresses(host, port):
+            if not is_public(addr):
                 raise ForbiddenURLError(url, f"host {host} resolves to non-public address {addr}")
     return host
 
 
-def _addresses(host: str, port: int | None, resolve) -> list:
-    try:
-        return [ipaddress.ip_address(host)]
-    except ValueError:
-        pass
-    try:
-        infos = resolve(host, port or 443, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise FetchError(f"http://{host}/", f"cannot resolve {host}: {exc}") from exc
-    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+class GuardedClient(httpx.Client):
+    """The httpx client, carrying the ``Network`` that opens its connections (its resolver is the URL check's)."""
+
+    network: Network | None = None
 
 
-def build_client(policy: HttpPolicy, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """The httpx client every request goes through."""
+def build_client(policy: HttpPolicy, transport: httpx.BaseTransport | None = None, *,
+                 resolve=socket.getaddrinfo, dial=default_dial) -> httpx.Client:
+    """The httpx client every request goes through; connections opened by a ``Network`` for `policy`."""
     ua = policy.user_agent + (f" contact:{policy.contact}" if policy.contact else "")
-    return httpx.Client(
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
+    network = None
+    if transport is None:
+        network = Network(policy, resolve, dial)
+        transport = httpx.HTTPTransport(limits=limits)
+        pool = getattr(transport, "_pool", None)
+        if not isinstance(pool, httpcore.ConnectionPool) or not hasattr(pool, "_network_backend"):
+            raise RuntimeError("this httpx/httpcore cannot take archiver's network backend; pin httpx<0.29")
+        pool._network_backend = network  # httpx has no public way to give its pool a network backend
+    client = GuardedClient(
         transport=transport,
         # identity: the body we hash and keep is the body as sent, not a decompressed copy.
         headers={"User-Agent": ua, "Accept-Encoding": "identity"},
         timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
         follow_redirects=False,
-        limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        limits=limits,
     )
+    client.network = network
+    return client
 
 
 def fetch(client: httpx.Client, url: str, policy: HttpPolicy, *, max_bytes: int | None = None,
@@ -111,7 +122,7 @@ def fetch(client: httpx.Client, url: str, policy: HttpPolicy, *, max_bytes: int 
             if deadline is None:
                 deadline = time.monotonic() + policy.total_timeout
                 started_at, t0 = utcnow_ms(), time.monotonic()
-            check_url(current, policy)
+            check_url(current, policy, getattr(getattr(client, "network", None), "resolve", socket.getaddrinfo))
             if time.monotonic() >= deadline:
                 raise FetchError(url, f"total timeout of {policy.total_timeout:g}s exceeded before {current}") \
                     from TimeoutError("total timeout")
@@ -150,9 +161,10 @@ def _get_once(client: httpx.Client, url: str, cap: int, deadline: float, headers
     left = max(deadline - t0, 0.001)
     timeout = httpx.Timeout(min(policy.read_timeout, left), connect=min(policy.connect_timeout, left))
     try:
-        with client.stream(method, url, headers=headers, timeout=timeout, content=content) as resp:
+        with request_deadline(deadline), client.stream(method, url, headers=headers, timeout=timeout,
+                                                       content=content) as resp:
             peer = _peer_ip(resp)
-            if peer and not policy.allow_private and not _is_public(peer):
+            if peer and not policy.allow_private and not _is_public_ip(peer):
                 # The name resolved to a public address when checked, and to this one when connecting.
                 raise ForbiddenURLError(url, f"connected to non-public address {peer}")
             declared = resp.headers.get("content-length")
@@ -185,12 +197,12 @@ def _get_once(client: httpx.Client, url: str, cap: int, deadline: float, headers
         raise FetchError(url, f"{type(exc).__name__}: {exc}") from exc
 
 
-def _is_public(ip: str) -> bool:
+def _is_public_ip(ip: str) -> bool:
     try:
         addr = ipaddress.ip_address(ip.split("%")[0])
     except ValueError:
         return True  # not an IP (a transport that gives no address): nothing to refuse
-    return addr.is_global and not addr.is_multicast
+    return is_public(addr)
 
 
 _SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie"}
