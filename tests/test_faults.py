@@ -194,3 +194,38 @@ def test_archive_of_a_trickling_url_ends(trickle, tmp_path, monkeypatch):
     monkeypatch.setenv("ARCHIVER_HTTP_TOTAL_TIMEOUT", "1.5")
     result = finishes(lambda: run("archive", "--db", tmp_path / "a.db", "--no-fetch", trickle), timeout=8)
     assert result.exit_code == 1 and "timed out" in result.output
+
+
+# 4. One stray non-UTF-8 byte in a UTF-8 text article: the text stays UTF-8, no embed is lost
+
+def _seed_with_a_stray_byte() -> bytes:
+    body = (SEEDS / "000_add2564ad87b768a.txt").read_bytes()
+    at = body.index(b"Keith Siegel")
+    return body[:at] + b"\xe9" + body[at:]  # a Latin-1 e-acute dropped into UTF-8 text
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
+def test_a_stray_byte_does_not_turn_a_utf8_article_into_cp1252(tmp_path):
+    import json
+
+    page = tmp_path / "story.txt"
+    page.write_bytes(_seed_with_a_stray_byte())
+    result = run("detect", page)
+    assert result.exit_code == 0
+    embeds = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(embeds) == 3 and {e["handle"] for e in embeds} == {"FirstLadyOffice", "cherylbeantx", "atrupar"}
+    assert all(e["encoding"] == "utf-8" for e in embeds)
+    assert "1 byte not UTF-8" in embeds[0]["decoding"]
+    db = tmp_path / "archive.db"
+    assert run("archive", "--db", db, "--no-fetch", page).exit_code == 0
+    row = sqlite3.connect(db).execute("SELECT encoding, decoding FROM article_versions").fetchone()
+    assert row[0] == "utf-8" and "1 byte not UTF-8" in row[1]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
+def test_the_stray_byte_is_read_as_windows_1252_in_place():
+    from archiver.read.decode import decode_noting
+
+    text, encoding, note = decode_noting(b"caf\xe9 \xe2\x80\x94 na\xc3\xafve", is_html=False)
+    assert (text, encoding) == ("café — naïve", "utf-8")
+    assert note == "utf-8; 1 byte not UTF-8 read as windows-1252"
