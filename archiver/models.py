@@ -49,6 +49,7 @@ class Article:
     text: str
     sha256: str
     encoding: str
+    decoding: str | None = None  # how the text was decoded: declared, detected, stray bytes repaired
     url: str | None = None  # URL fetched from, or canonical URL
     final_url: str | None = None
     canonical_url: str | None = None

@@ -204,7 +204,6 @@ def _seed_with_a_stray_byte() -> bytes:
     return body[:at] + b"\xe9" + body[at:]  # a Latin-1 e-acute dropped into UTF-8 text
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
 def test_a_stray_byte_does_not_turn_a_utf8_article_into_cp1252(tmp_path):
     import json
 
@@ -222,7 +221,6 @@ def test_a_stray_byte_does_not_turn_a_utf8_article_into_cp1252(tmp_path):
     assert row[0] == "utf-8" and "1 byte not UTF-8" in row[1]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
 def test_the_stray_byte_is_read_as_windows_1252_in_place():
     from archiver.read.decode import decode_noting
 

@@ -182,8 +182,11 @@ def detect(sources, config_path, max_bytes):
             failed += 1
             _report(outcome)
             continue
+        article = outcome.article
         for embed in outcome.embeds:
-            click.echo(json.dumps({"source": source, **embed.to_dict()}, ensure_ascii=False))
+            click.echo(json.dumps({"source": source, "encoding": article.encoding if article else None,
+                                   "decoding": article.decoding if article else None, **embed.to_dict()},
+                                  ensure_ascii=False))
     if failed:
         sys.exit(1)
 

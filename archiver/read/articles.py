@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
-from archiver.read.decode import decode
+from archiver.read.decode import decode_noting
 from archiver.errors import ArchiverError, SourceError
 from archiver.models import Article
 
@@ -157,13 +157,13 @@ def article_from_bytes(source: str, body: bytes, *, kind: str | None = None,
     except ValueError as exc:
         raise SourceError(source, f"not an article: {exc}") from None
     kind = kind or sniffed
-    text, encoding = decode(body, content_type, is_html=kind == "html")
+    text, encoding, decoding = decode_noting(body, content_type, is_html=kind == "html")
     published = None
     if kind == "text":
         m = _SEED_DATE.match(text)
         published = m.group(1) if m else None
     return Article(source=source, kind=kind, body=body, text=text, sha256=hashlib.sha256(body).hexdigest(),
-                   encoding=encoding, published=published)
+                   encoding=encoding, decoding=decoding, published=published)
 
 
 def with_metadata(article: Article, root) -> Article:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -51,21 +52,67 @@ def sniff_meta_charset(body: bytes) -> str | None:
 
 def decode(body: bytes, content_type: str | None = None, is_html: bool = True) -> tuple[str, str]:
     """Decode bytes to (text, encoding name); undecodable bytes become U+FFFD."""
+    text, encoding, _ = decode_noting(body, content_type, is_html)
+    return text, encoding
+
+
+def decode_noting(body: bytes, content_type: str | None = None, is_html: bool = True) -> tuple[str, str, str]:
+    """(text, encoding, how it was decoded): BOM, declared charset, UTF-8, mostly UTF-8, then detection."""
     for bom, name in _BOMS:
         if body.startswith(bom):
-            return body[len(bom):].decode(name, "replace"), name
+            return body[len(bom):].decode(name, "replace"), name, f"{name} (byte order mark)"
     declared = charset_from_content_type(content_type) or (sniff_meta_charset(body) if is_html else None)
     if declared:
         try:
-            return body.decode(declared), declared
+            return body.decode(declared), declared, f"{declared} (declared)"
         except UnicodeDecodeError:
             pass  # the declaration lies; fall through to detection
     try:
-        return body.decode("utf-8"), "utf-8"
+        return body.decode("utf-8"), "utf-8", "utf-8"
     except UnicodeDecodeError:
         pass
+    repaired = _mostly_utf8(body)
+    if repaired is not None:
+        text, odd = repaired
+        return text, "utf-8", f"utf-8; {odd} byte{'s' if odd != 1 else ''} not UTF-8 read as windows-1252"
     guess = _detect(body)
-    return body.decode(guess, "replace"), guess
+    return body.decode(guess, "replace"), guess, f"{guess} (detected)"
+
+
+MAX_ODD_SHARE = 0.05  # odd bytes per well-formed non-ASCII character up to which a text is still UTF-8
+
+
+def _mostly_utf8(body: bytes) -> tuple[str, int] | None:
+    """UTF-8 text with a few stray bytes (a Latin-1 or windows-1252 character pasted in): the text with
+    each stray byte read as windows-1252 in place, and how many there were; None when it is not UTF-8."""
+    # First count with the C codec's own "replace" (fast): a text full of odd bytes is not UTF-8.
+    rough = body.decode("utf-8", "replace")
+    odd_runs = rough.count("\ufffd") - body.count("\ufffd".encode("utf-8"))
+    if odd_runs > max(2, MAX_ODD_SHARE * (_non_ascii(rough) - odd_runs)):
+        return None
+    _odd.count = 0
+    text = body.decode("utf-8", "archiver-stray-byte")
+    odd = _odd.count
+    good = _non_ascii(text) - odd
+    if good <= 0 or odd > max(2, MAX_ODD_SHARE * good):
+        return None
+    return text, odd
+
+
+def _non_ascii(text: str) -> int:
+    return len(text) - len(text.encode("ascii", "ignore"))
+
+
+_odd = threading.local()
+
+
+def _stray_byte(exc: UnicodeDecodeError) -> tuple[str, int]:
+    """One byte at a time, as windows-1252: the next byte may start a good sequence."""
+    _odd.count = getattr(_odd, "count", 0) + 1
+    return exc.object[exc.start:exc.start + 1].decode("cp1252", "replace"), exc.start + 1
+
+
+codecs.register_error("archiver-stray-byte", _stray_byte)
 
 
 def _detect(body: bytes) -> str:

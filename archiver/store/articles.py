@@ -48,7 +48,7 @@ def save_article(db: sqlite_utils.Database, article: Article, embeds: list[Embed
             return SaveResult(article_id, version[0], False, 0, 0)
         version_id = db["article_versions"].insert({
             "article_id": article_id, "sha256": article.sha256, "kind": article.kind,
-            "encoding": article.encoding, "size": len(article.body), "url": article.url,
+            "encoding": article.encoding, "decoding": article.decoding, "size": len(article.body), "url": article.url,
             "final_url": article.final_url, "http_status": article.http_status,
             "content_type": (article.meta or {}).get("content_type"),
             "title": article.title, "canonical_url": article.canonical_url, "published_at": article.published,

@@ -5,6 +5,7 @@
     ALTER TABLE article_versions ADD COLUMN warc_length INTEGER;
     ALTER TABLE article_versions ADD COLUMN warc_span_offset INTEGER;
     ALTER TABLE article_versions ADD COLUMN warc_span_length INTEGER;
+    ALTER TABLE article_versions ADD COLUMN decoding TEXT;
     CREATE INDEX fetch_attempts_warc ON fetch_attempts (post_id) WHERE warc_file IS NOT NULL;
     CREATE INDEX posts_merged_into ON posts (merged_into_id) WHERE merged_into_id IS NOT NULL;
     CREATE TABLE evidence_lists (
