@@ -227,3 +227,26 @@ def test_the_stray_byte_is_read_as_windows_1252_in_place():
     text, encoding, note = decode_noting(b"caf\xe9 \xe2\x80\x94 na\xc3\xafve", is_html=False)
     assert (text, encoding) == ("café — naïve", "utf-8")
     assert note == "utf-8; 1 byte not UTF-8 read as windows-1252"
+
+
+# 6. A local sitemap over the size cap is an error naming the cap, not a truncated list
+
+@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
+def test_a_local_sitemap_over_the_cap_is_refused_naming_the_cap(tmp_path):
+    from dataclasses import replace
+
+    from archiver.config import Settings, Source
+    from archiver.errors import ArchiverError
+    from archiver.run.poll import list_items
+
+    urls = "".join(f"<url><loc>https://news.example.org/a/{i}</loc></url>" for i in range(2000))
+    sitemap = tmp_path / "sitemap.xml"
+    sitemap.write_text(f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                       f"{urls}</urlset>")
+    settings = Settings()
+    settings = replace(settings, http=replace(settings.http, max_bytes=sitemap.stat().st_size - 100))
+    with pytest.raises(ArchiverError) as caught:
+        list_items(Source("local", "sitemap", str(sitemap)), None, settings)
+    assert f"over the {settings.http.max_bytes}-byte cap" in str(caught.value)
+    whole = replace(settings, http=replace(settings.http, max_bytes=sitemap.stat().st_size))
+    assert len(list_items(Source("local", "sitemap", str(sitemap)), None, whole)) == 2000
