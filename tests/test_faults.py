@@ -231,7 +231,6 @@ def test_the_stray_byte_is_read_as_windows_1252_in_place():
 
 # 6. A local sitemap over the size cap is an error naming the cap, not a truncated list
 
-@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
 def test_a_local_sitemap_over_the_cap_is_refused_naming_the_cap(tmp_path):
     from dataclasses import replace
 

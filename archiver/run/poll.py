@@ -84,11 +84,17 @@ def _read(location: str, client, settings: Settings, stop=None) -> tuple[bytes, 
         raise SourceError(location, "not read: the daemon is stopping")
     if not location.lower().startswith(("http://", "https://")):
         path = Path(location)
+        cap = settings.http.max_bytes
         try:
+            if not path.is_file():  # a FIFO would block the poll; a folder is a folder source
+                raise SourceError(location, "is not a regular file")
             with open(path, "rb") as fh:
-                return fh.read(settings.http.max_bytes), None, None
+                body = fh.read(cap + 1)
         except OSError as exc:
             raise SourceError(location, f"cannot read: {exc.strerror or exc}") from None
+        if len(body) > cap:  # a cut list would be read as far as it goes, as if it were whole
+            raise SourceError(location, f"file is over the {cap}-byte cap ([http] max_bytes)")
+        return body, None, None
     ex = fetch(client, location, article_policy(settings))
     if ex.status >= 400:
         raise SourceError(location, f"HTTP {ex.status} {ex.reason}".strip())
