@@ -249,3 +249,31 @@ def test_a_local_sitemap_over_the_cap_is_refused_naming_the_cap(tmp_path):
     assert f"over the {settings.http.max_bytes}-byte cap" in str(caught.value)
     whole = replace(settings, http=replace(settings.http, max_bytes=sitemap.stat().st_size))
     assert len(list_items(Source("local", "sitemap", str(sitemap)), None, whole)) == 2000
+
+
+# 7. A stray NUL is not binary data, wherever it is; a gzip file says it is gzip
+
+def _page_with_embeds(n: int) -> bytes:
+    quotes = "".join(f'<blockquote class="twitter-tweet"><p>tweet {i}</p>&mdash; A (@someone) <a href="https://'
+                     f'twitter.com/someone/status/{10**17 + i}">March 29, 2023</a></blockquote>' for i in range(n))
+    return f"<html><body>{quotes}</body></html>".encode()
+
+
+@pytest.mark.parametrize("where", [
+    pytest.param(100, marks=pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")), 9000])
+def test_one_stray_nul_does_not_make_a_page_binary_wherever_it_is(tmp_path, where):
+    body = _page_with_embeds(11) + b" " * 9000
+    page = tmp_path / "page.html"
+    page.write_bytes(body[:where] + b"\x00" + body[where:])
+    result = run("detect", page)
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 11
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
+def test_a_gzip_file_named_html_says_it_is_gzip(tmp_path):
+    import gzip
+
+    page = tmp_path / "page.html"
+    page.write_bytes(gzip.compress(_page_with_embeds(2)))
+    result = run("detect", page)
+    assert result.exit_code == 1 and f"error: {page}: not an article: gzip-compressed data" in result.output
