@@ -136,12 +136,23 @@ def _read_url(url: str, client, policy, max_bytes: int) -> Article:
                    meta={**article.meta, "exchange": ex})
 
 
+_COMPRESSED = ((b"\x1f\x8b", "gzip-compressed data (decompress it first: gunzip)"),
+               (b"PK\x03\x04", "a zip archive (unpack it first)"), (b"BZh", "bzip2-compressed data"),
+               (b"\xfd7zXZ\x00", "xz-compressed data"), (b"(\xb5/\xfd", "zstd-compressed data"))
+MAX_STRAY_NULS = 4  # NUL bytes a text may hold (a stray one in a page) before it counts as binary
+
+
 def sniff_kind(body: bytes) -> str:
-    """'html' or 'text' from the first bytes; raises ValueError for binary data."""
+    """'html' or 'text' from the content; raises ValueError for binary or compressed data."""
     head = body[:8192]
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    for magic, what in _COMPRESSED:
+        if head.startswith(magic):
+            raise ValueError(what)
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    # Counted over the whole body, so where a NUL sits does not decide (bytes.count runs in C).
+    if not utf16 and body.count(b"\x00") > max(MAX_STRAY_NULS, len(body) // 1000):
         raise ValueError("binary data (NUL bytes)")
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32) if not utf16 else 0
     if head and controls / len(head) > 0.05:
         raise ValueError("binary data (control bytes)")
     return "html" if _HTML_SNIFF.search(head[:2048]) else "text"
