@@ -275,3 +275,33 @@ def test_a_gzip_file_named_html_says_it_is_gzip(tmp_path):
     page.write_bytes(gzip.compress(_page_with_embeds(2)))
     result = run("detect", page)
     assert result.exit_code == 1 and f"error: {page}: not an article: gzip-compressed data" in result.output
+
+
+# 9. archive into a database that cannot be written: one clear error before starting
+
+@pytest.fixture
+def immutable(tmp_path):
+    """An archive whose file the kernel refuses to change (chattr +i), even for root."""
+    import shutil
+    import subprocess
+
+    db = tmp_path / "archive.db"
+    assert run("archive", "--db", db, "--no-fetch", SEEDS).exit_code == 0
+    sqlite3.connect(db).execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", str(db)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here: no way to make a file read-only for root")
+    yield db
+    subprocess.run([chattr, "-i", str(db)], capture_output=True)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
+def test_archive_into_a_read_only_database_says_so_before_starting(immutable, tmp_path):
+    other = tmp_path / "b.txt"
+    other.write_text((SEEDS / "000_add2564ad87b768a.txt").read_text(encoding="utf-8") + "\nmore\n")
+    result = run("archive", "--db", immutable, "--no-fetch", other, SEEDS)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: {immutable}: the archive cannot be written (a read-only file or folder) "
+        "(hint: commands that only read, like status and verify, still work)")
+    assert result.exception is None or isinstance(result.exception, SystemExit)
