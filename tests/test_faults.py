@@ -295,7 +295,6 @@ def immutable(tmp_path):
     subprocess.run([chattr, "-i", str(db)], capture_output=True)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
 def test_archive_into_a_read_only_database_says_so_before_starting(immutable, tmp_path):
     other = tmp_path / "b.txt"
     other.write_text((SEEDS / "000_add2564ad87b768a.txt").read_text(encoding="utf-8") + "\nmore\n")

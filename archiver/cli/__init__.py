@@ -67,7 +67,7 @@ def archive(sources, db_path, config_path, silent, max_bytes, no_fetch):
     from archiver.fetch.warc import WarcWriter
 
     settings = settings_for(config_path, db_path)
-    db = open_archive(db_path)
+    db = open_archive(db_path, write=True)
     client = build_client(settings.http)
     warc = WarcWriter.for_db(db_path) if any(s.lower().startswith(("http://", "https://")) for s in sources) else None
     todo = list(expand_sources(sources))
@@ -112,7 +112,7 @@ def _fetch(db_path, settings, *, limit=None, post_ids=None, silent=False, quiet_
     """Run one fetch pass and report it: JSON lines per post on stdout, a summary on stderr."""
     from archiver.run.fetching import run_fetch
 
-    db = open_archive(db_path)
+    db = open_archive(db_path, write=True)
 
     def on_result(result):
         if not quiet_stdout:

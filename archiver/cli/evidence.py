@@ -80,7 +80,7 @@ def timestamp(db_path, config_path):
     settings = settings_for(config_path, db_path)
     if not settings.timestamps.tsa_urls:
         fail(ArchiverError("no Time-Stamp Authority configured (hint: set [timestamps] tsa_urls in archiver.toml)"))
-    db = open_archive(db_path)
+    db = open_archive(db_path, write=True)
     client = build_client(settings.http)
     try:
         stamped = stamp(db, db_path, settings.timestamps.tsa_urls, Requester(client, settings.http, settings.limits))

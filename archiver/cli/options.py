@@ -57,10 +57,14 @@ def require_archive(db_path: str) -> None:
         raise click.ClickException(f"{db_path}: no such archive (hint: run `archiver archive SOURCE` first)")
 
 
-def open_archive(db_path: str):
-    from archiver.store.db import open_db
+def open_archive(db_path: str, *, write: bool = False):
+    """The archive, opened (and migrated); with `write`, refused in one line when it cannot be written."""
+    from archiver.store.db import ensure_writable, open_db
 
     try:
-        return open_db(db_path)
+        db = open_db(db_path)
+        if write:
+            ensure_writable(db, db_path)
+        return db
     except ArchiverError as exc:
         fail(exc)

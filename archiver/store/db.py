@@ -35,6 +35,24 @@ def open_db(path: str | Path, *, busy_timeout_ms: int = 30_000, create: bool = T
     return db
 
 
+def ensure_writable(db: sqlite_utils.Database, path: str | Path) -> None:
+    """Raise StoreError unless the archive can be written: taken as a write lock, at once released."""
+    try:
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            # A write that changes nothing: a connection SQLite could only open read-only takes the lock
+            # (in WAL mode it is in the -shm file) but refuses this.
+            db.conn.execute(f"PRAGMA user_version = {schema_version(db)}")
+        finally:
+            db.conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "readonly" in str(exc) or "read-only" in str(exc):
+            err = StoreError(f"{path}: the archive cannot be written (a read-only file or folder)")
+            err.hint = "commands that only read, like status and verify, still work"
+            raise err from None
+        raise StoreError(f"{path}: cannot write to the archive: {exc}") from None
+
+
 def _use_wal(db: sqlite_utils.Database, timeout: float) -> None:
     """Switch to WAL unless it already is; retried, since SQLite does not wait on the busy timeout for this
     while another connection is creating the same archive."""
