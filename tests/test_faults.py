@@ -304,3 +304,16 @@ def test_archive_into_a_read_only_database_says_so_before_starting(immutable, tm
         f"Error: {immutable}: the archive cannot be written (a read-only file or folder) "
         "(hint: commands that only read, like status and verify, still work)")
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+# 2. Unclosed nested embeds: detection stays linear in the page's size (bench/detect_nested.py measures it)
+
+@pytest.mark.parametrize("shape", [
+    pytest.param("nested", marks=pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")), "sibling"])
+def test_ten_thousand_unclosed_embeds_are_read_in_seconds_not_hours(shape):
+    from archiver.detect.scan import detect_html
+
+    one = '<blockquote class="twitter-tweet"><p>tweet</p>&mdash; A (@someone) March 29, 2023'
+    page = "<html><body>" + (one if shape == "nested" else one + "</blockquote>") * 10_000 + "</body></html>"
+    found = finishes(lambda: detect_html(page), timeout=60)  # a hang guard far from the ~3 s it takes
+    assert found and all(e.handle == "someone" for e in found)
