@@ -308,8 +308,7 @@ def test_archive_into_a_read_only_database_says_so_before_starting(immutable, tm
 
 # 2. Unclosed nested embeds: detection stays linear in the page's size (bench/detect_nested.py measures it)
 
-@pytest.mark.parametrize("shape", [
-    pytest.param("nested", marks=pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")), "sibling"])
+@pytest.mark.parametrize("shape", ["nested", "sibling"])
 def test_ten_thousand_unclosed_embeds_are_read_in_seconds_not_hours(shape):
     from archiver.detect.scan import detect_html
 

@@ -350,13 +350,25 @@ def _scan_windows(data: bytes, low: bytes, hits: dict, found: list) -> None:
             tag_start = low.rfind(b"<", max(0, pos - 2000), pos)
             if tag_start != -1:
                 starts.add(tag_start)
-    line, counted = 1, 0
+    line, counted, last = 1, 0, None
+    seen: set = set()
     for start in sorted(starts):
+        # Windows tile the page (each byte in at most two), so the work is linear in the page's size;
+        # an embed starting in the second half of a window is read again, whole, by the next one.
+        if last is not None and start < last + _WINDOW // 2:
+            continue
+        last = start
         window = data[start:start + _WINDOW].decode("utf-8", "replace")
         sub = _parse_fragment(window)
         if sub is not None:
             line, counted = line + data.count(b"\n", counted, start), start  # from the last window on
-            _scan(sub, "dom", _plan(_lowered(window)), found, depth=0, position=line)
+            here: list[Embed] = []
+            _scan(sub, "dom", _plan(_lowered(window)), here, depth=0, position=line)
+            for embed in here:  # what two overlapping windows both saw, once
+                sig = (embed.key(), embed.text, embed.raw[:200])
+                if embed.post_id or sig not in seen:
+                    seen.add(sig)
+                    found.append(embed)
 
 
 def _parse_fragment(html: str):

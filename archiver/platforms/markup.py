@@ -1,7 +1,9 @@
 """Small helpers every platform's HTML signatures share: outer markup, clean text, ancestry."""
 from __future__ import annotations
 
+import html
 import re
+from itertools import islice
 
 from lxml import etree
 
@@ -25,12 +27,40 @@ def embed_from_ref(el, context: str, markup: str, ref, **extra) -> Embed:
     )
 
 
+_SMALL = 256  # elements below which lxml serialises the whole subtree (then cut)
+
+
 def raw_markup(el) -> str:
-    """The element's outer HTML, capped; "" when lxml cannot serialise it."""
+    """The element's outer HTML, capped; "" when lxml cannot serialise it.
+
+    A huge subtree (an unclosed embed swallowing the rest of the page, nested thousands deep) is written
+    only as far as the cap, so every embed's markup costs at most the cap, not the page.
+    """
     try:
-        return etree.tostring(el, encoding="unicode", with_tail=False)[:RAW_CAP]
+        if len(list(islice(el.iter(), _SMALL))) < _SMALL:
+            return etree.tostring(el, encoding="unicode", with_tail=False)[:RAW_CAP]
+        return _markup_until(el, RAW_CAP)
     except (ValueError, TypeError):
         return ""
+
+
+def _markup_until(el, cap: int) -> str:
+    """Outer HTML written element by element, stopping once `cap` characters are out."""
+    out: list[str] = []
+    size = 0
+    for event, node in etree.iterwalk(el, events=("start", "end")):
+        if not isinstance(node.tag, str):
+            continue
+        if event == "start":
+            attrs = "".join(f' {k}="{html.escape(str(v))}"' for k, v in node.attrib.items())
+            piece = f"<{node.tag}{attrs}>" + html.escape(node.text or "", quote=False)
+        else:
+            piece = f"</{node.tag}>" + (html.escape(node.tail or "", quote=False) if node is not el else "")
+        out.append(piece)
+        size += len(piece)
+        if size >= cap:
+            break
+    return "".join(out)[:cap]
 
 
 def clean_text(text: str | None) -> str | None:

@@ -140,8 +140,34 @@ def _own(bq) -> tuple[list, list]:
     return paragraphs, links
 
 
-def _nested_tweets(bq) -> list:
-    return [el for el in bq.iter("blockquote") if el is not bq and "twitter-tweet" in (el.get("class") or "").split()]
+def _first_nested_tweet(bq):
+    """The first tweet blockquote inside bq (an unclosed embed code swallowed it), or None."""
+    return next((el for el in bq.iter("blockquote")
+                 if el is not bq and "twitter-tweet" in (el.get("class") or "").split()), None)
+
+
+def _text_before_nested(bq) -> str:
+    """bq's text up to the first tweet nested in it: what an unclosed embed itself said.
+
+    The same text as ``text_content()`` (comments and processing instructions give only their tails),
+    but it stops at the nested tweet instead of reading all it swallowed.
+    """
+    parts: list[str] = [bq.text or ""]
+    stack = [(child, False) for child in reversed(bq)]  # (node, children done)
+    while stack:
+        node, done = stack.pop()
+        if done:
+            parts.append(node.tail or "")
+            continue
+        if not isinstance(node.tag, str):  # a comment or processing instruction
+            parts.append(node.tail or "")
+            continue
+        if node.tag == "blockquote" and "twitter-tweet" in (node.get("class") or "").split():
+            break
+        parts.append(node.text or "")
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node))
+    return "".join(parts)
 
 
 def _from_blockquote(bq, context: str, markup: str) -> Embed:
@@ -164,13 +190,8 @@ def _from_blockquote(bq, context: str, markup: str) -> Embed:
     date_text = clean_text(status_link.text_content()) if status_link is not None else None
     if not paragraphs:
         # Truncated or minimal embeds: whatever text precedes the footer (or a nested tweet) is the tweet.
-        body = bq.text_content()
-        for nested in _nested_tweets(bq):
-            # An unclosed blockquote swallows what follows it: keep only what precedes the next tweet.
-            nested_text = nested.text_content()
-            if nested_text:
-                body = body.split(nested_text, 1)[0]
-        body = body.replace("\xa0", " ")
+        # An unclosed blockquote swallows what follows it: keep only what precedes the next tweet.
+        body = _text_before_nested(bq).replace("\xa0", " ")
         foot = _FOOTER.search(body)
         text = clean_text(body[: foot.start() if foot else len(body)])
         if text and date_text and text.endswith(date_text):
@@ -198,9 +219,12 @@ def _from_blockquote(bq, context: str, markup: str) -> Embed:
 def _footer_text(bq, paragraphs, status_link) -> str:
     """The blockquote's text outside its paragraphs and the date link: '— Name (@handle)'."""
     parts = [bq.text or ""]
-    nested = _nested_tweets(bq)
+    first = _first_nested_tweet(bq)
+    stop = first
+    while stop is not None and stop.getparent() is not bq:  # the child of bq that holds the nested tweet
+        stop = stop.getparent()
     for child in bq:
-        if any(n is child or inside(n, [child]) for n in nested):
+        if child is stop:
             break
         holds_text = (isinstance(child.tag, str) and child is not status_link
                       and not any(p is child or inside(p, [child]) for p in paragraphs))
