@@ -433,7 +433,8 @@ def test_post_card(archive, ids):
     assert '<a href="https://t.co/4G6RAMfrHy" rel="nofollow noopener noreferrer">https://t.co/4G6RAMfrHy</a>' in page
     assert re.search(r'<img src="/-/archiver/media/(\d+)" alt="photo 1 of @SamuelSusla"', page)
     assert f'href="https://twitter.com/SamuelSusla/status/{PHOTO_ID}" rel="nofollow noopener noreferrer">Original post' in page
-    assert 'href="https://web.archive.org/web/20210109155628/https://www.google.com/"' in page  # captures
+    # the post's own Wayback capture (a capture of another URL is never linked to a post)
+    assert f'href="https://web.archive.org/web/20210109155628/https://twitter.com/SamuelSusla/status/{PHOTO_ID}"' in page
     conn = sqlite3.connect(archive)
     sha, warc_file, offset = conn.execute(
         "SELECT sha256, warc_file, warc_offset FROM snapshots WHERE post_id = ? AND source = 'syndication'",

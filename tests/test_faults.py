@@ -320,7 +320,6 @@ def test_ten_thousand_unclosed_embeds_are_read_in_seconds_not_hours(shape):
 
 # 14. A Wayback capture is linked to a post only if its URL names that post
 
-@pytest.mark.xfail(strict=True, reason="issue 10: not fixed yet")
 def test_captures_of_other_statuses_are_not_linked_to_a_post(tmp_path):
     from tests.built import SEED_TWEETS, seed_upstream
     from tests.upstream import Upstream

@@ -793,11 +793,25 @@ def oembed_routes(up: Upstream, path: str = "/oembed") -> dict[str, bytes]:
 
 
 def wayback_routes(up: Upstream) -> dict[str, bytes]:
-    """``/wayback/available`` (JSON) and ``/cdx/search/cdx`` (one text line), for any ``url``."""
+    """``/wayback/available`` (JSON) and ``/cdx/search/cdx`` (one text line), for any ``url``.
+
+    The real samples name google.com and github.com; each answer names the URL that was asked for
+    instead (the rest as sampled), since a capture of another URL is not a capture of the post.
+    """
     available = load_sample("wayback_available_waybackpy_google.json")
     cdx = load_sample("wayback_cdx_line_waybackpy.txt")
-    up.route("/wayback/available", available, content_type="application/json")
-    up.route("/cdx/search/cdx", cdx, content_type="text/plain")
+
+    def available_for(req):
+        url = req.query.get("url", "https://www.google.com/")
+        return Response(200, available.replace(b"https://www.google.com/", url.encode()), [], "application/json")
+
+    def cdx_for(req):
+        url = req.query.get("url", "github.com")
+        url = url if "://" in url else "https://" + url
+        return Response(200, cdx.replace(b"http://github.com", url.encode()), [], "text/plain")
+
+    up.route("/wayback/available", available_for)
+    up.route("/cdx/search/cdx", cdx_for)
     return {"/wayback/available": available, "/cdx/search/cdx": cdx}
 
 

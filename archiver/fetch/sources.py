@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from archiver.fetch import wayback
 from archiver.errors import FetchError
@@ -72,14 +72,38 @@ def _classify_oembed(status: int, body: bytes) -> _OEmbed:
     return _OEmbed("archived", {k: data[k] for k in keep if k in data})
 
 
-def wayback_captures(ctx, post_url: str, url_key: str) -> list[SourceResult]:
-    """Existing Wayback captures of a post: the availability API and the CDX index."""
+def same_url(post_url: str):
+    """A test of whether a capture's original URL is this URL: scheme, a www./m./mobile. host prefix and a
+    trailing slash aside, the same host, path and query, or the path followed by more of it (/photo/1)."""
+    def norm(url: str) -> tuple[str, str, str]:
+        parts = urlsplit(url.strip())
+        host = re.sub(r"^(?:www\.|m\.|mobile\.)", "", (parts.hostname or "").lower())
+        return host, parts.path.rstrip("/"), parts.query
+
+    want = norm(post_url)
+
+    def same(original: str | None) -> bool:
+        if not original:
+            return False
+        host, path, query = norm(original if "://" in original else "http://" + original)
+        return host == want[0] and query == want[2] and (path == want[1] or path.startswith(want[1] + "/"))
+    return same
+
+
+def wayback_captures(ctx, post_url: str, url_key: str, same_post=None) -> list[SourceResult]:
+    """Existing Wayback captures of a post: the availability API and the CDX index.
+
+    Only captures whose original URL names this post are kept (``same_post``, by default ``same_url``):
+    an index searched by prefix or by handle also lists other posts.
+    """
+    same_post = same_post or same_url(post_url)
     results = []
     available, parsed = fetch_source(ctx, "wayback-available",
                                      wayback.build_available_url(ctx.endpoints.wayback, post_url),
                                      wayback.parse_available)
     if parsed is not None and parsed.outcome != "error":
         capture = getattr(parsed, "capture", None)
+        capture = capture if capture is not None and same_post(capture.original) else None
         available.outcome = "captures" if capture else "none"
         available.captures = [capture] if capture else []
         available.parsed = jsonable(parsed)
@@ -87,19 +111,20 @@ def wayback_captures(ctx, post_url: str, url_key: str) -> list[SourceResult]:
     cdx, parsed = fetch_source(ctx, "wayback-cdx", wayback.build_cdx_url(ctx.endpoints.cdx, url_key, limit=200),
                                wayback.parse_cdx)
     if parsed is not None and parsed.outcome != "error":
-        cdx.captures = list(parsed.captures)
+        cdx.captures = [c for c in parsed.captures if same_post(c.original)]
         cdx.outcome = "captures" if cdx.captures else "none"
-        cdx.parsed = {"captures": len(cdx.captures)}
+        cdx.parsed = {"captures": len(cdx.captures), "of_other_posts": len(parsed.captures) - len(cdx.captures)}
     results.append(cdx)
     return results
 
 
-def web_archive_evidence(ctx, post_url: str, url_key: str | None = None) -> list[SourceResult]:
+def web_archive_evidence(ctx, post_url: str, url_key: str | None = None, same_post=None) -> list[SourceResult]:
     """The Wayback Machine's captures of a post URL, and a Save Page Now request when keys are set.
 
-    ``url_key`` is what the CDX index is asked for; by default the URL without its scheme.
+    ``url_key`` is what the CDX index is asked for; by default the URL without its scheme. ``same_post``
+    tells a capture of this post (a platform that knows its URL shapes passes its own).
     """
-    results = wayback_captures(ctx, post_url, url_key or re.sub(r"^https?://", "", post_url))
+    results = wayback_captures(ctx, post_url, url_key or re.sub(r"^https?://", "", post_url), same_post)
     saved = save_page_now(ctx, post_url)
     if saved is not None:
         results.append(saved)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from archiver.fetch.media import download
 import archiver.platforms.twitter.oembed as oembed
 import archiver.platforms.twitter.syndication as syndication
-from archiver.platforms.twitter.urls import canonical_url
+from archiver.platforms.twitter.urls import canonical_url, names_tweet
 from archiver.fetch.results import SourceResult
 from archiver.fetch.sources import answered, fetch_source, jsonable, web_archive_evidence
 
@@ -30,7 +30,8 @@ def snapshot(post, ctx):
         if resolution is not None and resolution.tweet_exchange is not None else None
     synd, media = _syndication(ctx, tweet_id, post, known)
     results = [synd, _oembed(ctx, url)]
-    results += web_archive_evidence(ctx, url, f"twitter.com/{handle or 'i/web'}/status/{tweet_id}")
+    results += web_archive_evidence(ctx, url, f"twitter.com/{handle or 'i/web'}/status/{tweet_id}",
+                                    same_post=names_tweet(tweet_id, handle))
     return resolution, results, media
 
 

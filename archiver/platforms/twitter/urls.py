@@ -38,6 +38,17 @@ def parse_url(url: str | None) -> PostRef | None:
     return PostRef(NAME, post_id, canonical_url(post_id, handle), handle)
 
 
+def names_tweet(tweet_id: str, handle: str | None = None):
+    """A test of whether a URL names this status: the id decides; a handle, where both have one, must be
+    the same up to case (never a prefix or a substring)."""
+    def same(url: str | None) -> bool:
+        ref = parse_url(url)
+        if ref is None or ref.post_id != str(tweet_id):
+            return False
+        return not (handle and ref.handle) or ref.handle.lower() == handle.lower()
+    return same
+
+
 def pic_links(text: str) -> tuple[str, ...]:
     """Every pic.twitter.com / pic.x.com link in the text, without scheme, in order, once each."""
     return tuple(dict.fromkeys(m.group(0) for m in PIC_LINK.finditer(text)))
