@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from apscheduler.triggers.cron import CronTrigger
+if TYPE_CHECKING:
+    from apscheduler.triggers.cron import CronTrigger
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -11,6 +13,11 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 def utcnow() -> str:
     """Now in UTC, ISO-8601 with a Z."""
     return format_utc(datetime.now(timezone.utc))
+
+
+def utcnow_ms() -> str:
+    """Now in UTC, ISO-8601 with milliseconds and a Z: when a request started."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def format_utc(t: datetime) -> str:
@@ -35,6 +42,8 @@ def parse_interval(text: str) -> int:
 
 def parse_cron(expr: str) -> CronTrigger:
     """A crontab line (5 fields), or 6 fields with seconds first, as an APScheduler trigger in UTC."""
+    from apscheduler.triggers.cron import CronTrigger  # here: only settings with schedules pay for it
+
     if not isinstance(expr, str):
         raise TypeError("a cron expression is text, e.g. '*/5 * * * *'")
     parts = expr.split()

@@ -208,7 +208,6 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
 
 
 def _schedules(value, path: Path, lines: list[str]) -> dict:
-
     if not isinstance(value, dict):
         raise ConfigError(f"{path}:{_line_of(lines, 'schedules')}: [schedules] must be a table")
     out = dict(DEFAULT_SCHEDULES)
@@ -259,7 +258,6 @@ def _sources(value, path: Path, lines: list[str]) -> tuple:
 
 
 def _intervals(value, where: str) -> tuple:
-
     items = value if isinstance(value, list) else [value]
     try:
         for item in items:

@@ -37,9 +37,9 @@ def build(folder: Path, posts: int, body_bytes: int) -> Path:
     db = open_db(db_path)
     writer = WarcWriter.for_db(db_path, max_bytes=256 * 2**20)
     chunk = os.urandom(min(body_bytes, 1 << 20))
+    body = (chunk * (body_bytes // len(chunk) + 1))[:body_bytes]
     with transaction(db):
         for i in range(posts):
-            body = (chunk * (body_bytes // len(chunk) + 1))[:body_bytes]
             url = f"https://pbs.twimg.com/media/bench{i}.jpg"
             ex = Exchange(url=url, final_url=url, status=200, headers={"content-type": "image/jpeg"}, body=body,
                           started_at="2026-12-01T00:00:00.000Z", elapsed=0.0)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from datasette.utils.asgi import Response
 
-from archiver.browse.web import load_post, no_archive, open_archive, page, rows, urls_for
+from archiver.browse.web import load_post, no_archive, not_found, open_archive, page, rows, urls_for
 from archiver.errors import ArchiverError
 from archiver.evidence.export import export_wacz
-from archiver.evidence.warcs import member_length, read_exchange
+from archiver.evidence.warcs import exchange_lengths, read_exchange
 
 BODY_SHOWN = 2 * 1024 * 1024  # bytes of a body a record page shows; the WARC record download has it all
 # The frame of an article as captured: no script (sandbox without allow-scripts, and no script-src),
@@ -21,11 +21,6 @@ BODY_SHOWN = 2 * 1024 * 1024  # bytes of a body a record page shows; the WARC re
 CAPTURED_CSP = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src 'none'; "
                 "base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
 DOWNLOAD_HEADERS = {"x-content-type-options": "nosniff", "content-security-policy": "default-src 'none'; sandbox"}
-
-
-def _not_found(urls, dbname, what: str) -> Response:
-    return page("archiver_message.html", status=404, title="Not found", message=f"There is no {what}.",
-                urls=urls, dbname=dbname)
 
 
 async def record_page(datasette, request):
@@ -37,11 +32,11 @@ async def record_page(datasette, request):
     sid = int(request.url_vars["snapshot_id"])
     found = await rows(db, "SELECT * FROM snapshots WHERE id = ?", [sid])
     if not found:
-        return _not_found(urls, db.name, f"snapshot {sid}")
+        return not_found(urls, db.name, f"snapshot {sid}")
     snap = found[0]
     record = await _exchange(db, snap)
     if request.url_vars.get("format") == "json":
-        return Response.json({"snapshot": snap, **{k: v for k, v in record.items() if k != "body_bytes"}},
+        return Response.json({"snapshot": snap, **record},
                              headers={"x-content-type-options": "nosniff"})
     return page("archiver_record.html", snap=snap, record=record, urls=urls, dbname=db.name,
                 title=f"Snapshot {sid}: {snap['source']} of post {snap['post_id']}")
@@ -103,13 +98,9 @@ async def record_download(datasette, request):
 
     def read() -> bytes:
         with open(path, "rb") as fh:
-            length = snap["warc_length"] or member_length(fh, snap["warc_offset"])
-            try:
-                length += member_length(fh, snap["warc_offset"] + length)  # the request record after it
-            except ValueError:
-                pass
+            length, request_length = exchange_lengths(fh, snap["warc_offset"], snap["warc_length"])
             fh.seek(snap["warc_offset"])
-            return fh.read(length)
+            return fh.read(length + request_length)
 
     data = await asyncio.to_thread(read)
     name = f"snapshot-{int(request.url_vars['snapshot_id'])}.warc.gz"

@@ -26,7 +26,7 @@ from datasette.utils.asgi import AsgiFileDownload, Response
 
 from archiver.browse.evidence import ROUTES as EVIDENCE_ROUTES
 from archiver.browse.web import (
-    HERE, MEDIA_CSP, MEDIA_TYPES, archive_name, configured, linkify, load_post, media_file, no_archive,
+    HERE, MEDIA_CSP, MEDIA_TYPES, archive_name, configured, linkify, load_post, media_file, no_archive, not_found,
     open_archive, page, rows, urls_for,
 )
 from archiver.store.views import VIEWS
@@ -43,8 +43,7 @@ async def post_page(datasette, request):
     post = await load_post(db, int(request.url_vars["post_id"]))
     urls = urls_for(datasette, db.name)
     if post is None:
-        return page("archiver_message.html", status=404, title="Not found",
-                     message=f"There is no post {int(request.url_vars['post_id'])}.", urls=urls, dbname=db.name)
+        return not_found(urls, db.name, f"post {int(request.url_vars['post_id'])}")
     if post.get("merged_into_id"):
         return Response.redirect(urls["post"](post["merged_into_id"]))
     title = f"{post['author_name'] or ''} (@{post['handle'] or '?'}) on {post['platform']}"
@@ -59,8 +58,7 @@ async def article_page(datasette, request):
     article_id = int(request.url_vars["article_id"])
     found = await rows(db, "SELECT * FROM articles WHERE id = ?", [article_id])
     if not found:
-        return page("archiver_message.html", status=404, title="Not found",
-                     message=f"There is no article {article_id}.", urls=urls, dbname=db.name)
+        return not_found(urls, db.name, f"article {article_id}")
     article = found[0]
     ids = [r["post_id"] for r in await rows(
         db, "SELECT post_id FROM embeds WHERE article_id = ? GROUP BY post_id ORDER BY min(id)", [article_id])]

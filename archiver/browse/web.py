@@ -10,6 +10,7 @@ from datasette.utils.asgi import Response
 from jinja2 import Environment, FileSystemLoader
 
 from archiver.fetch.media import media_dir
+from archiver.store.evidence import warc_ref_sql
 
 HERE = Path(__file__).resolve().parent
 CSP = ("default-src 'none'; img-src 'self'; media-src 'self'; style-src 'self'; frame-src 'self'; base-uri 'none'; "
@@ -201,14 +202,15 @@ async def load_post(db, post_id: int) -> dict | None:
 
 async def post_timestamps(db, post_id: int) -> list[dict]:
     """The granted tokens whose lists name this post's snapshot bodies or WARC ranges, earliest first."""
+    ref = warc_ref_sql("warc_file", "warc_offset", "warc_length")
     try:
-        return await rows(db, """
+        return await rows(db, f"""
             SELECT t.id, t.tsa_url, t.gen_time, t.serial_number, t.list_id, count(DISTINCT e.id) AS items
             FROM timestamps t JOIN evidence_items e ON e.list_id = t.list_id
             WHERE t.status = 'granted' AND (
               (e.kind = 'body' AND e.ref IN (SELECT sha256 FROM snapshots WHERE post_id = :p))
-              OR (e.kind = 'warc' AND e.ref IN (SELECT warc_file || '@' || warc_offset || '+' || warc_length
-                                                FROM fetch_attempts WHERE post_id = :p AND warc_file IS NOT NULL)))
+              OR (e.kind = 'warc' AND e.ref IN (SELECT {ref} FROM fetch_attempts
+                                                WHERE post_id = :p AND warc_file IS NOT NULL)))
             GROUP BY t.id ORDER BY t.gen_time, t.id""", {"p": post_id})
     except Exception as exc:  # an archive from before timestamps: the tables are not there yet
         if "no such table" in str(exc):
@@ -262,6 +264,12 @@ def no_archive() -> Response:
     """The page shown when no archive database is attached."""
     return page("archiver_message.html", status=404, title="No archive",
                  message="No archive database is attached.", urls=None, dbname=None)
+
+
+def not_found(urls, dbname, what: str) -> Response:
+    """The 404 page for something the archive does not hold ("There is no post 7.")."""
+    return page("archiver_message.html", status=404, title="Not found", message=f"There is no {what}.",
+                urls=urls, dbname=dbname)
 
 
 def page(template: str, status: int = 200, **context) -> Response:

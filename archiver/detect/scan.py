@@ -364,11 +364,13 @@ def _scan_windows(data: bytes, low: bytes, hits: dict, found: list) -> None:
             line, counted = line + data.count(b"\n", counted, start), start  # from the last window on
             here: list[Embed] = []
             _scan(sub, "dom", _plan(_lowered(window)), here, depth=0, position=line)
-            for embed in here:  # what two overlapping windows both saw, once
-                sig = (embed.key(), embed.text, embed.raw[:200])
-                if embed.post_id or sig not in seen:
+            for embed in here:  # what two overlapping windows both saw, once (_dedupe merges those with ids)
+                if not embed.post_id:
+                    sig = (embed.key(), embed.text, embed.raw[:200])
+                    if sig in seen:
+                        continue
                     seen.add(sig)
-                    found.append(embed)
+                found.append(embed)
 
 
 def _parse_fragment(html: str):

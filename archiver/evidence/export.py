@@ -22,7 +22,7 @@ from pathlib import Path
 from archiver import __version__
 from archiver.clock import utcnow
 from archiver.errors import ArchiverError
-from archiver.evidence.warcs import member_length
+from archiver.evidence.warcs import iter_range, member_length
 from archiver.fetch.warc import resource_record
 from archiver.store.db import dict_rows
 from archiver.store.evidence import lists_covering, warc_ref
@@ -30,7 +30,6 @@ from archiver.store.evidence import lists_covering, warc_ref
 PACKAGE_WARC = "archiver-export.warc.gz"
 EXTRAS = "logs"  # the folder py-wacz adds extra files to (its --log-directory)
 MANIFEST = "archiver.json"
-_CHUNK = 1 << 20
 
 
 class ExportError(ArchiverError):
@@ -127,17 +126,11 @@ class _PackageWriter:
         path = self.folder / file
         try:
             with open(path, "rb") as src:
-                if not length:
-                    length = member_length(src, offset)
-                src.seek(offset)
-                start, digest, left = self.fh.tell(), hashlib.sha256(), length
-                while left:
-                    chunk = src.read(min(_CHUNK, left))
-                    if not chunk:
-                        raise OSError(f"file ends {left} bytes early")
+                length = length or member_length(src, offset)
+                start, digest = self.fh.tell(), hashlib.sha256()
+                for chunk in iter_range(src, offset, length):
                     digest.update(chunk)
                     self.fh.write(chunk)
-                    left -= len(chunk)
         except (OSError, ValueError) as exc:
             self.summary.missing.append(f"{file}@{offset}: {exc}")
             return None
@@ -170,11 +163,13 @@ def _article(db, aid: int, writer: _PackageWriter, pages: list) -> dict:
             body = db.execute("SELECT content FROM bodies WHERE sha256 = ?", [v["sha256"]]).fetchone()
             uri = _article_uri(article, v)
             ctype = f"text/{'html' if v['kind'] == 'html' else 'plain'}; charset={v['encoding'] or 'utf-8'}"
-            v["package"] = writer.resource(uri, body[0] if body else b"", ctype, v["first_seen_at"], {
-                "X-Archiver-Source": article["source"], "X-Archiver-Sha256": v["sha256"],
-                "X-Archiver-Article-Version": str(v["id"])}) if body else None
             if body is None:
+                v["package"] = None
                 writer.summary.missing.append(f"body {v['sha256']} of article version {v['id']}")
+            else:
+                v["package"] = writer.resource(uri, body[0], ctype, v["first_seen_at"], {
+                    "X-Archiver-Source": article["source"], "X-Archiver-Sha256": v["sha256"],
+                    "X-Archiver-Article-Version": str(v["id"])})
         if v.get("package") and uri.startswith(("http://", "https://")):
             pages.append({"url": uri, "ts": v["fetched_at"] or v["first_seen_at"],
                           "title": v["title"] or article["title"] or article["source"]})
@@ -187,7 +182,7 @@ def _article(db, aid: int, writer: _PackageWriter, pages: list) -> dict:
 
 def _timestamps(db, folder: Path, writer: _PackageWriter, extras: Path) -> list:
     """The evidence lists naming anything this package holds, and their tokens, copied into the package."""
-    refs = {"warc": [warc_ref(f, o, p["length"]) for (f, o), p in writer.copied.items() if p],
+    refs = {"warc": [warc_ref(f, o, p["length"]) for (f, o), p in writer.copied.items()],
             "body": sorted(writer.bodies), "media": sorted(writer.media)}
     ids = sorted({i for kind, r in refs.items() for i in lists_covering(db, kind, r)})
     out = []

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from archiver.clock import utcnow
 from archiver.errors import ArchiverError, FetchError
+from archiver.evidence.warcs import iter_range
 from archiver.store.evidence import granted_timestamps, lists_to_stamp, save_list, save_timestamp, uncovered_items
 
 CONTENT_TYPE = "application/timestamp-query"
-_CHUNK = 1 << 20
 
 
 class TimestampError(ArchiverError):
@@ -84,15 +84,13 @@ def range_sha256(folder: Path, ref: str) -> str:
     """The SHA-256 of a WARC range named ``file@offset+length``."""
     file, _, span = ref.rpartition("@")
     offset, _, length = span.partition("+")
-    left, digest = int(length), hashlib.sha256()
+    digest = hashlib.sha256()
     with open(folder / file, "rb") as fh:
-        fh.seek(int(offset))
-        while left:
-            chunk = fh.read(min(_CHUNK, left))
-            if not chunk:
-                raise ValueError(f"{file} ends before {ref}")
-            digest.update(chunk)
-            left -= len(chunk)
+        try:
+            for chunk in iter_range(fh, int(offset), int(length)):
+                digest.update(chunk)
+        except ValueError:
+            raise ValueError(f"{file} ends before {ref}") from None
     return digest.hexdigest()
 
 
@@ -123,7 +121,8 @@ def _request(db, db_path, url: str, row: dict, requester, now, summary: StampSum
     except OSError as exc:
         summary.errors.append((url, f"list {row['path']}: {exc}"))
         return
-    if hashlib.sha256(data).hexdigest() != row["sha256"]:
+    digest = hashlib.sha256(data).digest()
+    if digest.hex() != row["sha256"]:
         summary.errors.append((url, f"list {row['path']} no longer matches its SHA-256: not stamped"))
         return
     request = (TimestampRequestBuilder().data(data).hash_algorithm(HashAlgorithm.SHA256).nonce(nonce=True)
@@ -137,7 +136,7 @@ def _request(db, db_path, url: str, row: dict, requester, now, summary: StampSum
         info = response.tst_info
         if response.status not in (0, 1):
             raise TimestampError(f"not granted: status {response.status} {response.status_string or ''}".strip())
-        if info.message_imprint.message != hashlib.sha256(data).digest():
+        if info.message_imprint.message != digest:
             raise TimestampError("the token stamps another digest than the list's")
         if info.nonce != request.nonce:
             raise TimestampError("the token's nonce is not the request's")
@@ -148,9 +147,8 @@ def _request(db, db_path, url: str, row: dict, requester, now, summary: StampSum
     token_path = _new_file(timestamps_dir(db_path), Path(row["path"]).stem + ".tsa", ".tsr", ex.body)
     save_timestamp(db, row["id"], url, "granted", now(), token_path=token_path.relative_to(folder).as_posix(),
                    token_sha256=hashlib.sha256(ex.body).hexdigest(),
-                   gen_time=info.gen_time.isoformat().replace("+00:00", "Z"), serial_number=str(info.serial_number),
-                   policy=info.policy.dotted_string if info.policy else None,
-                   tsa_name=_name(info), hash_algorithm=info.message_imprint.hash_algorithm.dotted_string,
+                   **_token_fields(info), policy=info.policy.dotted_string if info.policy else None,
+                   hash_algorithm=info.message_imprint.hash_algorithm.dotted_string,
                    message_imprint=info.message_imprint.message.hex())
     summary.granted += 1
 
@@ -199,6 +197,11 @@ def check_token(token: bytes, message: bytes, roots: list) -> dict:
     except VerificationError as exc:
         raise TimestampError(str(exc) or type(exc).__name__) from None
     info = response.tst_info
+    return _token_fields(info)
+
+
+def _token_fields(info) -> dict:
+    """A token's time (as the TSA wrote it, fractions kept), its TSA's name and its serial number."""
     return {"gen_time": info.gen_time.isoformat().replace("+00:00", "Z"), "tsa_name": _name(info),
             "serial_number": str(info.serial_number)}
 
@@ -213,12 +216,12 @@ def list_lines(data: bytes) -> dict[str, str]:
     return out
 
 
-def verify_timestamps(db, db_path, roots: list) -> list[tuple[str, str]]:
+def verify_timestamps(db, db_path, roots: list, granted: list | None = None) -> list[tuple[str, str]]:
     """(where, problem) for every token that does not hold, and every listed WARC range that changed."""
     folder = Path(db_path).resolve().parent
     problems = []
     checked_lists: dict[str, bytes | None] = {}
-    for t in granted_timestamps(db):
+    for t in granted if granted is not None else granted_timestamps(db):
         where = f"timestamp #{t['id']} ({t['tsa_url']})"
         try:
             data = checked_lists.get(t["list_path"]) or (folder / t["list_path"]).read_bytes()

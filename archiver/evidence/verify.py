@@ -99,6 +99,7 @@ def _warcs(db, db_path: Path, report: VerifyReport, roots: list) -> None:
 
 
 def _timestamps(db, db_path: Path, report: VerifyReport, roots: list) -> None:
-    report.tokens = len(granted_timestamps(db))
-    for where, message in verify_timestamps(db, db_path, roots):
+    granted = granted_timestamps(db)
+    report.tokens = len(granted)
+    for where, message in verify_timestamps(db, db_path, roots, granted):
         report.problems.append(Problem("timestamp", where, message))

@@ -79,11 +79,7 @@ def read_exchange(db_folder, file: str, offset: int, length: int | None):
     path = Path(db_folder) / file
     try:
         with open(path, "rb") as fh:
-            length = length or member_length(fh, offset)
-            try:
-                request_length = member_length(fh, offset + length)
-            except ValueError:
-                request_length = 0
+            length, request_length = exchange_lengths(fh, offset, length)
     except OSError as exc:
         raise WarcError(f"cannot read {path}: {exc}") from exc
     response = read_record(db_folder, WarcLocation(file, offset, length))
@@ -94,6 +90,28 @@ def read_exchange(db_folder, file: str, offset: int, length: int | None):
                 "WARC-Concurrent-To") == response.warc_headers.get("WARC-Record-ID"):
             request = candidate
     return response, request
+
+
+def exchange_lengths(fh, offset: int, length: int | None) -> tuple[int, int]:
+    """(response length, length of the record after it, 0 if none) for the response member at `offset`;
+    the writer puts an exchange's request record right after its response."""
+    length = length or member_length(fh, offset)
+    try:
+        return length, member_length(fh, offset + length)
+    except ValueError:
+        return length, 0
+
+
+def iter_range(fh, offset: int, length: int, chunk: int = 1 << 20):
+    """The bytes of a file from `offset`, `length` of them, in chunks; ValueError if the file ends first."""
+    fh.seek(offset)
+    left = length
+    while left:
+        data = fh.read(min(chunk, left))
+        if not data:
+            raise ValueError(f"ends {left} bytes early")
+        left -= len(data)
+        yield data
 
 
 def member_length(fh, offset: int) -> int:

@@ -13,6 +13,7 @@ import httpcore
 import httpx
 
 from archiver.config import HttpPolicy
+from archiver.clock import utcnow_ms
 from archiver.errors import FetchError, ForbiddenURLError, TooLargeError
 from archiver.fetch.net import Network, default_dial, is_public, request_deadline
 
@@ -35,7 +36,7 @@ class Exchange:
     raw_headers: list = field(default_factory=list)  # [(name, value)] as sent, in order
     hops: list = field(default_factory=list)  # the redirect responses before this one, each an Exchange
     truncated: bool = False  # body cut short on purpose (a redirect's body past HOP_BODY_CAP)
-    warc: object = None  # archiver.warc.WarcLocation of the response record, once written
+    warc: object = None  # archiver.fetch.warc.WarcLocation of the response record, once written
 
     @property
     def content_type(self) -> str | None:
@@ -221,9 +222,3 @@ def _peer_ip(resp: httpx.Response) -> str | None:
         addr = None
     return addr[0] if addr else None
 
-
-def utcnow_ms() -> str:
-    """Now in UTC, ISO-8601 with milliseconds and a Z: when a request started."""
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

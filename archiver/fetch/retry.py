@@ -23,7 +23,8 @@ from tenacity.wait import wait_base
 
 from archiver.config import Limits
 from archiver.errors import FetchError, ForbiddenURLError, TooLargeError
-from archiver.fetch.http import Exchange, HttpPolicy, fetch, utcnow_ms
+from archiver.clock import utcnow_ms
+from archiver.fetch.http import Exchange, HttpPolicy, fetch
 from archiver.fetch.limits import HostBreaker, HostLimiter, HostUnreachableError, host_key, is_connection_failure
 
 __all__ = ["AttemptRecord", "Requester", "RetryableStatusError", "parse_retry_after", "OUTCOMES",

@@ -4,10 +4,6 @@ from __future__ import annotations
 from archiver import __version__
 from archiver.store.db import dict_rows, transaction
 
-# What a list can name: a stored body (by its SHA-256), a media file (by its path), a WARC range.
-ITEM_KINDS = ("body", "media", "warc")
-
-
 def uncovered_items(db) -> list[tuple[str, str, str | None]]:
     """(kind, ref, sha256) of every stored item no list names yet; a WARC range's sha256 is None (read it)."""
     items: list[tuple[str, str, str | None]] = []
@@ -17,12 +13,13 @@ def uncovered_items(db) -> list[tuple[str, str, str | None]]:
     items += [("media", path, sha) for path, sha in db.execute(
         "SELECT path, min(sha256) FROM media m WHERE sha256 IS NOT NULL AND path IS NOT NULL AND NOT EXISTS "
         "(SELECT 1 FROM evidence_items e WHERE e.kind = 'media' AND e.ref = m.path) GROUP BY path ORDER BY path")]
+    uncovered = "NOT EXISTS (SELECT 1 FROM evidence_items e WHERE e.kind = 'warc' AND e.ref = {})"
     ranges = db.execute(
-        "SELECT warc_file, warc_offset, warc_length FROM fetch_attempts WHERE warc_file IS NOT NULL UNION "
-        "SELECT warc_file, warc_span_offset, warc_span_length FROM article_versions WHERE warc_span_length "
-        "ORDER BY 1, 2").fetchall()
-    covered = {r for (r,) in db.execute("SELECT ref FROM evidence_items WHERE kind = 'warc'")}
-    items += [("warc", ref, None) for f, o, n in ranges if (ref := warc_ref(f, o, n)) not in covered]
+        "SELECT warc_file, warc_offset, warc_length FROM fetch_attempts WHERE warc_file IS NOT NULL AND "
+        + uncovered.format(warc_ref_sql("warc_file", "warc_offset", "warc_length")) + " UNION "
+        "SELECT warc_file, warc_span_offset, warc_span_length FROM article_versions WHERE warc_span_length AND "
+        + uncovered.format(warc_ref_sql("warc_file", "warc_span_offset", "warc_span_length")) + " ORDER BY 1, 2")
+    items += [("warc", warc_ref(f, o, n), None) for f, o, n in ranges]
     return items
 
 
@@ -31,13 +28,18 @@ def warc_ref(file: str, offset: int, length: int) -> str:
     return f"{file}@{offset}+{length}"
 
 
+def warc_ref_sql(file: str, offset: str, length: str) -> str:
+    """The SQL expression that builds ``warc_ref`` from three columns."""
+    return f"{file} || '@' || {offset} || '+' || {length}"
+
+
 def save_list(db, path: str, sha256: str, items: list[tuple[str, str, str]], now: str) -> int:
     """Record a written list and the items it names, in one transaction; the list's id."""
     with transaction(db):
         list_id = db["evidence_lists"].insert(
             {"path": path, "sha256": sha256, "items": len(items), "created_at": now}).last_pk
         db.conn.executemany("INSERT OR IGNORE INTO evidence_items (list_id, kind, ref, sha256) VALUES (?, ?, ?, ?)",
-                       [(list_id, kind, ref, sha) for kind, ref, sha in items])
+                            [(list_id, kind, ref, sha) for kind, ref, sha in items])
     return list_id
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 from datetime import timedelta
 
 from archiver.clock import format_utc, parse_utc
@@ -18,17 +20,11 @@ def _plus(now: str, seconds: float) -> str:
 
 def lease_owner() -> str:
     """Who holds a lease: this process, on this host."""
-    import os
-    import socket
-
     return f"{os.getpid()}@{socket.gethostname()}"
 
 
 def release_dead_leases(db, now: str) -> int:
     """Give back the posts leased by processes of this host that are gone (killed mid-batch)."""
-    import os
-    import socket
-
     host = socket.gethostname()
     dead = []
     for (owner,) in db.execute("SELECT DISTINCT leased_by FROM posts WHERE leased_by IS NOT NULL").fetchall():

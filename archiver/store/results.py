@@ -21,7 +21,7 @@ def record_post_result(db, result, now: str | None = None) -> None:
                 "http_status": a.http_status, "outcome": a.outcome, "headers": json.dumps(a.headers or {}),
                 "bytes": a.bytes, "duration_ms": a.duration_ms, "ip": a.ip, "error": a.error,
                 "attempted_at": a.attempted_at, "attempt": a.attempt, "tool_version": __version__,
-                **_span(getattr(a, "warc", None)),
+                **_span(a.warc),
             })
         target_id = post["id"]
         res = result.resolution
@@ -51,7 +51,6 @@ def record_post_result(db, result, now: str | None = None) -> None:
             if not row[0]:
                 fields["archived_at"] = now
         set_post_status(db, target_id, result.status, now, reason=result.reason, **fields)
-
 
 
 def _keep_settled(db, target_id: int, result) -> None:
@@ -128,6 +127,6 @@ def _fill_from_snapshot(db, post_id: int, result, now: str) -> None:
 
 def _span(location) -> dict:
     """Where every WARC record of an attempt's exchange lies (hops, response, request), if it was written."""
-    if location is None or not getattr(location, "span_length", 0):
+    if location is None or not location.span_length:
         return {}
     return {"warc_file": location.file, "warc_offset": location.span_offset, "warc_length": location.span_length}

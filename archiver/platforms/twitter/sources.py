@@ -35,7 +35,7 @@ def snapshot(post, ctx):
     return resolution, results, media
 
 
-def _syndication(ctx, tweet_id: str, post: dict, known=None):
+def _syndication(ctx, tweet_id: str, post, known=None):
     url = syndication.build_url(ctx.endpoints.syndication, tweet_id)
     if known is not None:
         ex, parsed = known
@@ -48,9 +48,9 @@ def _syndication(ctx, tweet_id: str, post: dict, known=None):
     result.parsed = jsonable(parsed)
     if parsed.outcome == "archived":
         result.text, result.created_at = parsed.text, parsed.created_at
-        known = set(post.known_media)
+        kept = set(post.known_media)
         for item in parsed.media:
-            if item.url and item.url not in known:
+            if item.url and item.url not in kept:
                 media.append(download(ctx, item.url, item.type, source_tweet_id=item.source_tweet_id))
     elif parsed.outcome == "unavailable":
         result.error = parsed.reason
