@@ -13,7 +13,6 @@ from pathlib import Path
 from archiver.config import Endpoints
 from tests.upstream import fake_media
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
 @dataclass(frozen=True)
@@ -58,15 +57,17 @@ def tweet_json(t: SeedTweet) -> bytes:
     }, separators=(",", ":")).encode("utf-8")
 
 
-def write_config(folder: Path, upstream, extra: str = "") -> Path:
-    """archiver.toml beside the archive: every endpoint on the local upstream, fast retries."""
+def write_config(folder: Path, upstream, extra: str = "", **limits) -> Path:
+    """archiver.toml beside the archive: every endpoint on the local upstream, fast retries; `limits`
+    override the [limits] given here, `extra` is appended (more sections)."""
     lines = ["[http]", "allow_private = true", 'allowed_hosts = ["127.0.0.1"]', "read_timeout = 3",
              "connect_timeout = 2", "total_timeout = 15", "", "[endpoints]"]
     lines += [f'{f.name} = "{upstream.url}"' for f in fields(Endpoints)]
-    lines += ["", "[limits]", "backoff_base = 0.01", "retry_wait_max = 2", "per_host_rate = 0", "retries = 1",
-              "concurrency = 4", "per_host_concurrency = 4", ""]
+    limits = {"backoff_base": 0.01, "retry_wait_max": 2, "per_host_rate": 0, "retries": 2, "concurrency": 4,
+              "per_host_concurrency": 4, **limits}
+    lines += ["", "[limits]"] + [f"{k} = {v}" for k, v in limits.items()]
     path = folder / "archiver.toml"
-    path.write_text("\n".join(lines) + "\n" + extra)
+    path.write_text("\n".join(lines) + "\n" + (f"\n{extra}" if extra else ""))
     return path
 
 
@@ -80,5 +81,5 @@ def seed_upstream(upstream, folder: Path, extra_config: str = "") -> dict:
         photo = fake_media(f"{t.photo}.jpg", 20_000)
         upstream.route(f"/media/{t.photo}", photo, content_type="image/jpeg")
         served[t.tweet_id] = (body, photo)
-    write_config(folder, upstream, extra_config)
+    write_config(folder, upstream, extra_config, retries=1)
     return served

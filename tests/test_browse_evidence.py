@@ -3,54 +3,32 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 
-import httpx
 import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.browse import build_datasette
 from archiver.cli import cli
-from tests.built import SEED_TWEETS, SEEDS, seed_upstream, tweet_json
-from tests.tsa import tsa  # noqa: F401  (fixture)
-from tests.upstream import Upstream, wait_until
+from tests.built import SEED_TWEETS, seed_upstream, tweet_json
+from tests.conftest import SEEDS
+from tests.test_browse import get
+from tests.test_browser import CHROMIUM, free_port, wait_for
+from tests.upstream import Upstream
 
 HOSTILE_TWEET_TEXT = '</pre><script>alert("record")</script><img src=x onerror=alert(1)> hostile'
-BEACON_HITS: list = []
-
-
-class _Beacon(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        BEACON_HITS.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-
 @pytest.fixture(scope="module")
 def beacon():
     """A server a hostile article tries to reach; nothing may arrive."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Beacon)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with Upstream() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory, tsa, beacon):  # noqa: F811
+def archive(tmp_path_factory, tsa, beacon):
     """The seed (one tweet's text made hostile), a hostile HTML article, timestamps from the local TSA."""
     folder = tmp_path_factory.mktemp("evidence-browse")
     hostile_page = folder / "hostile.html"
@@ -58,8 +36,8 @@ def archive(tmp_path_factory, tsa, beacon):  # noqa: F811
     hostile_page.write_text(
         "<html><head><title>A hostile article</title></head><body><h1>Hostile</h1>"
         "<script>alert('script ran')</script><img src=x onerror=\"alert('onerror ran')\">"
-        f"<img src=\"{beacon}/pixel.gif\"><link rel=stylesheet href=\"{beacon}/style.css\">"
-        f"<iframe src=\"{beacon}/frame\"></iframe>"
+        f"<img src=\"{beacon.url}/pixel.gif\"><link rel=stylesheet href=\"{beacon.url}/style.css\">"
+        f"<iframe src=\"{beacon.url}/frame\"></iframe>"
         f'<blockquote class="twitter-tweet"><p>x</p>&mdash; X (@{t.handle}) <a href="https://twitter.com/'
         f'{t.handle}/status/{t.tweet_id}">February 4, 2026</a></blockquote></body></html>', encoding="utf-8")
     with Upstream() as upstream:
@@ -74,26 +52,13 @@ def archive(tmp_path_factory, tsa, beacon):  # noqa: F811
     return db_path
 
 
-def get(db_path, path: str):
-    ds = build_datasette(db_path)
-
-    async def go():
-        try:
-            return await ds.client.get(path)
-        finally:
-            for db in ds.databases.values():
-                db.close()
-
-    return asyncio.run(go())
-
-
 def one(db_path, sql, params=()):
     import sqlite3
 
     return sqlite3.connect(db_path).execute(sql, params).fetchone()
 
 
-def test_a_post_card_offers_its_evidence_and_says_when_it_was_timestamped(archive, tsa):  # noqa: F811
+def test_a_post_card_offers_its_evidence_and_says_when_it_was_timestamped(archive, tsa):
     pid = one(archive, "SELECT id FROM posts WHERE platform_post_id = ?", [SEED_TWEETS[0].tweet_id])[0]
     html = get(archive, f"/-/archiver/post/{pid}").text
     assert f'href="/-/archiver/post/{pid}.wacz">Download evidence (WACZ)</a>' in html
@@ -145,7 +110,7 @@ def test_the_warc_record_downloads_as_a_readable_warc(archive):
     assert hashlib.sha256(records[0][1]).hexdigest() == body_sha
 
 
-def test_the_post_downloads_as_a_valid_package_and_as_json(archive, tsa, tmp_path):  # noqa: F811
+def test_the_post_downloads_as_a_valid_package_and_as_json(archive, tsa, tmp_path):
     pid = one(archive, "SELECT id FROM posts WHERE platform_post_id = ?", [SEED_TWEETS[0].tweet_id])[0]
     response = get(archive, f"/-/archiver/post/{pid}.wacz")
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
@@ -198,9 +163,6 @@ def test_the_new_pages_honour_datasette_permissions(archive):
 
 # -- a real browser
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-
-
 def _playwright():
     try:
         from playwright.sync_api import sync_playwright
@@ -211,23 +173,12 @@ def _playwright():
 
 @pytest.fixture(scope="module")
 def served(archive):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "archiver", "serve", "--db", str(archive), "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-
-    def up():
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read().decode())
-        try:
-            return httpx.get(base + "/-/archiver/", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
     try:
-        wait_until(up, timeout=30, interval=0.05)
+        wait_for(base + "/-/archiver/", proc)
         yield base
     finally:
         proc.terminate()
@@ -268,7 +219,7 @@ def test_in_a_browser_the_evidence_link_leads_to_the_record_and_a_hostile_articl
         finally:
             browser.close()
     assert dialogs == []
-    assert BEACON_HITS == []
+    assert beacon.requests == []
     # what the article asked for elsewhere was refused by the browser itself, before any connection
     outside = [u for u in requests if not u.startswith((served, "data:", "about:"))]
     assert outside and {failed.get(u) for u in outside} == {"csp"}, (outside, failed)

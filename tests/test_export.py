@@ -5,7 +5,6 @@ import gzip
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import zipfile
@@ -18,21 +17,34 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.cli import cli
 from archiver.store.db import open_db
-from tests.built import SEED_TWEETS, SEEDS, seed_upstream
-from tests.upstream import upstream, wait_until  # noqa: F401  (fixture)
+from tests.built import SEED_TWEETS, seed_upstream
+from tests.conftest import ROOT, SEEDS
+from tests.test_browser import free_port
+from tests.upstream import Upstream, upstream, wait_until  # noqa: F401  (fixture)
 
-ROOT = Path(__file__).resolve().parent.parent
 PYWB = Path(os.environ.get("ARCHIVER_PYWB_VENV", ROOT / ".venv-pywb")) / "bin"
 
 
-@pytest.fixture
-def seeded(upstream, tmp_path):
+def archive_seed(upstream, folder: Path) -> dict:
     """The seed article archived against the local upstream: 3 posts resolved through t.co, each with a photo."""
-    served = seed_upstream(upstream, tmp_path)
-    db_path = tmp_path / "archive.db"
+    served = seed_upstream(upstream, folder)
+    db_path = folder / "archive.db"
     result = CliRunner().invoke(cli, ["archive", "--db", str(db_path), str(SEEDS)])
     assert result.exit_code == 0, result.output
-    return {"db": db_path, "served": served, "upstream": upstream, "tmp": tmp_path}
+    return {"db": db_path, "served": served, "upstream": upstream, "tmp": folder}
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    """One seeded archive for the tests that only read it."""
+    with Upstream() as upstream:
+        yield archive_seed(upstream, tmp_path_factory.mktemp("seeded"))
+
+
+@pytest.fixture
+def own_seeded(upstream, tmp_path):
+    """A seeded archive of the test's own, for a test that damages it."""
+    return archive_seed(upstream, tmp_path)
 
 
 def export(db_path, *args):
@@ -168,7 +180,8 @@ def test_export_refuses_what_it_cannot_do_in_one_line(seeded, args, code, messag
     assert not out.exists()
 
 
-def test_export_names_a_missing_warc_file_and_still_writes_what_it_has(seeded):
+def test_export_names_a_missing_warc_file_and_still_writes_what_it_has(own_seeded):
+    seeded = own_seeded
     db = open_db(seeded["db"])
     gone = db.execute("SELECT warc_file FROM fetch_attempts WHERE warc_file IS NOT NULL").fetchone()[0]
     (seeded["db"].parent / gone).rename(seeded["db"].parent / (gone + ".moved"))
@@ -176,12 +189,6 @@ def test_export_names_a_missing_warc_file_and_still_writes_what_it_has(seeded):
     result = export(seeded["db"], "--all", "-o", out)
     assert result.exit_code == 1 and "warning: not in the package, unreadable in the archive: " + gone in result.output
     assert validate(out).returncode == 0 and manifest(out)["missing"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.skipif(not (PYWB / "wayback").exists(),
@@ -197,7 +204,7 @@ def test_the_package_replays_in_pywb(seeded, tmp_path):
     for args in (["init", "evidence"], ["add", "--unpack-wacz", "evidence", str(out)]):
         subprocess.run([str(PYWB / "wb-manager"), *args], cwd=home, env=env, check=True, capture_output=True,
                        timeout=120)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([str(PYWB / "wayback"), "-p", str(port), "-b", "127.0.0.1"], cwd=home, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

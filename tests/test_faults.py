@@ -9,7 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
-from tests.built import SEEDS
+from tests.built import SEED_TWEETS, seed_upstream
+from tests.conftest import SEEDS
+from tests.upstream import upstream  # noqa: F401  (fixture)
 
 
 def run(*args):
@@ -320,10 +322,7 @@ def test_ten_thousand_unclosed_embeds_are_read_in_seconds_not_hours(shape):
 
 # 14. A Wayback capture is linked to a post only if its URL names that post
 
-def test_captures_of_other_statuses_are_not_linked_to_a_post(tmp_path):
-    from tests.built import SEED_TWEETS, seed_upstream
-    from tests.upstream import Upstream
-
+def test_captures_of_other_statuses_are_not_linked_to_a_post(upstream, tmp_path):
     t = SEED_TWEETS[2]
     other_id, longer_id = str(int(t.tweet_id) + 1), t.tweet_id + "7"
     header = ["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"]
@@ -334,11 +333,10 @@ def test_captures_of_other_statuses_are_not_linked_to_a_post(tmp_path):
                                         (t.handle, other_id, "20260204220000"),  # the next status
                                         (t.handle, longer_id, "20260204230000"),  # an id it is a prefix of
                                         ("someoneelse", t.tweet_id, "20260206210000"))]  # another account
-    with Upstream() as upstream:
-        seed_upstream(upstream, tmp_path)
-        upstream.json("/cdx/search/cdx", rows)
-        db = tmp_path / "archive.db"
-        assert run("archive", "--db", db, SEEDS).exit_code == 0
+    seed_upstream(upstream, tmp_path)
+    upstream.json("/cdx/search/cdx", rows)
+    db = tmp_path / "archive.db"
+    assert run("archive", "--db", db, SEEDS).exit_code == 0
     pid = sqlite3.connect(db).execute("SELECT id FROM posts WHERE platform_post_id = ?", [t.tweet_id]).fetchone()[0]
     kept = [r[0] for r in sqlite3.connect(db).execute(
         "SELECT original FROM captures WHERE post_id = ? AND source = 'wayback-cdx' ORDER BY captured_at", [pid])]

@@ -5,19 +5,18 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
-from archiver.config import Endpoints
 from archiver.fetch.status import next_recheck
 from archiver.store.db import open_db
 from archiver.evidence.warcs import read_record
 from archiver.models import QueuedPost
 from archiver.fetch.warc import WarcLocation
+from tests.built import write_config
 from tests.upstream import fake_media, load_sample, syndication_routes, wayback_routes
 
 PHOTO_ID = "1641086480675225601"  # @SamuelSusla, one photo
@@ -29,18 +28,6 @@ VIDEO_PATH = "/amplify_video/1684020091854225408/vid/886x546/_Mb5SBNFpaVehGMW.mp
 def blockquote(handle, tweet_id, text="A tweet", date="March 29, 2023"):
     return (f'<blockquote class="twitter-tweet"><p lang="en">{text}</p>&mdash; Someone (@{handle}) '
             f'<a href="https://twitter.com/{handle}/status/{tweet_id}?ref_src=twsrc%5Etfw">{date}</a></blockquote>')
-
-
-def write_config(folder: Path, upstream, **limits) -> Path:
-    lines = ["[http]", "allow_private = true", 'allowed_hosts = ["127.0.0.1"]', "read_timeout = 3",
-             "connect_timeout = 2", "total_timeout = 15", "", "[endpoints]"]
-    lines += [f'{f.name} = "{upstream.url}"' for f in fields(Endpoints)]
-    lines += ["", "[limits]", "backoff_base = 0.01", "retry_wait_max = 2", "per_host_rate = 0", "retries = 2",
-              "concurrency = 4", "per_host_concurrency = 4"]
-    lines += [f"{k} = {v}" for k, v in limits.items()]
-    path = folder / "archiver.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 @pytest.fixture

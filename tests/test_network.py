@@ -65,7 +65,7 @@ class _Seen(httpcore.NetworkStream):
 
 @pytest.fixture
 def net(upstream):
-    port = int(upstream.url.rsplit(":", 1)[1])
+    port = upstream.port
     names = {"ok.test": PUBLIC, "meta.test": "169.254.169.254", "private.test": "10.0.0.1",
              "v6.test": "fe80::1", "local6.test": "::1", "rebind.test": [PUBLIC, "10.0.0.1"]}
     network = LoopbackNet(port, names)
@@ -114,7 +114,7 @@ def test_a_private_first_url_is_refused_before_any_connection(net):
 
 
 def test_allow_private_lets_a_private_address_through_to_the_dialer(upstream):
-    port = int(upstream.url.rsplit(":", 1)[1])
+    port = upstream.port
     network = LoopbackNet(port, {"private.test": "10.0.0.1"})
     policy = HttpPolicy(allow_private=True, allowed_hosts=("*.test",), connect_timeout=2, read_timeout=3,
                         total_timeout=10)

@@ -17,7 +17,8 @@ from archiver.fetch.http import HttpPolicy, build_client
 from archiver.fetch.media import download, sniff
 from archiver.fetch.retry import Requester
 from archiver.platforms.twitter.resolve import _same_handle, resolve_tweet_id
-from tests.built import SEED_TWEETS, SEEDS, seed_upstream
+from tests.built import SEED_TWEETS, seed_upstream
+from tests.conftest import SEEDS
 from tests.upstream import upstream  # noqa: F401  (fixture)
 
 POLICY = HttpPolicy(allow_private=True, allowed_hosts=("127.0.0.1",), connect_timeout=1.0, read_timeout=1.0,

@@ -12,8 +12,9 @@ from click.testing import CliRunner
 
 from archiver.cli import cli
 from archiver.store.db import open_db
-from tests.built import SEED_TWEETS, SEEDS, seed_upstream
-from tests.tsa import OPENSSL, tsa  # noqa: F401  (fixture)
+from tests.built import SEED_TWEETS, seed_upstream
+from tests.conftest import SEEDS
+from tests.tsa import OPENSSL
 from tests.upstream import upstream  # noqa: F401  (fixture)
 
 
