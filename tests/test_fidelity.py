@@ -213,10 +213,7 @@ FORMS = {
 }
 
 
-@pytest.mark.parametrize("platform", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="issue 10 #18: a Facebook album URL loses the "
-                                                                 "parameter naming it")) if p == "facebook" else p
-    for p in sorted(FORMS)])
+@pytest.mark.parametrize("platform", sorted(FORMS))
 def test_canonical_urls_keep_what_identifies_the_post_and_drop_tracking(platform):
     mod = platform_module(platform)
     canon = []
@@ -229,7 +226,6 @@ def test_canonical_urls_keep_what_identifies_the_post_and_drop_tracking(platform
     assert len(set(canon)) == len(canon)  # distinct posts stay distinct
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #18: every Facebook album embed becomes one post")
 def test_facebook_album_and_unknown_shape_embeds_stay_distinct():
     page = "<html><body>" + "".join(
         f'<div class="fb-post" data-href="https://www.facebook.com/{path}"></div>' for path in (

@@ -14,13 +14,14 @@ the ``blockquote`` fallback inside ``div.fb-post`` (the div is the embed).
 
 ``post_id`` is the post URL normalised as ``https://www.facebook.com`` + the path as the page gives it
 (trailing slash kept, as the corpus labels it) + the query keys that name the post (``story_fbid``,
-``fbid``, ``v``, ``id``); ``url`` is the same URL. A plugin given a URL of a shape ``parse_url`` does not
-claim (``/share/p/CODE/``, a new path form) still counts, with that URL normalised the same way as its id.
+``fbid``, ``v``, ``id``; ``set`` for an album); ``url`` is the same URL. A plugin given a URL of a shape
+``parse_url`` does not claim (``/share/p/CODE/``, a new path form) still counts, with that URL normalised
+the same way as its id, keeping every query parameter but tracking ones (``fbclid``, ``__tn__``, ...).
 """
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 
 from archiver.models import Embed
 from archiver.platforms import PostRef
@@ -61,11 +62,16 @@ _POST_PATH = re.compile(
     rf"|(?:photo|video|permalink|story)\.php"
     rf"|photo/?"
     rf"|notes/[^/?#]+/[^/?#]+/\d{{1,25}}/?"
+    rf"|media/set/?"
     r")$"
 )
 _QUERY_KEYS = ("story_fbid", "fbid", "v", "id")
 _QUERY_NEEDS = {"watch": "v", "photo.php": "fbid", "photo": "fbid", "video.php": "v", "permalink.php": "story_fbid",
-                "story.php": "story_fbid"}
+                "story.php": "story_fbid", "set": "set"}
+# Parameters that say who shared a link or how it was reached, never which post it is.
+_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|mibextid|rdid|ref|refsrc|refid|fref|hc_ref|hc_location|__tn__|__cft__.*"
+                       r"|__xts__.*|_rdr|_rdc|paipv|eav|sfnsn|extid|share_url|comment_id|notif_id|notif_t"
+                       r"|acontext|locale|type|theater|app|sk|s|igshid|source|from)$", re.I)
 _NOT_PAGES = {"groups", "watch", "reel", "photo", "plugins", "sharer", "sharer.php", "share", "dialog", "events",
               "login", "hashtag", "search", "pages", "help", "policies", "notes"}
 
@@ -99,7 +105,9 @@ def parse_url(url: str | None) -> PostRef | None:
     need = _QUERY_NEEDS.get(last)
     if need and not (query.get(need) or [""])[0].strip():
         return None
-    kept = [(k, query[k][0]) for k in _QUERY_KEYS if need and query.get(k)]
+    # The keys that name the post, in a fixed order (an album is named by its set= alone).
+    keys = ("set",) if need == "set" else _QUERY_KEYS
+    kept = [(k, query[k][0]) for k in keys if need and query.get(k)]
     canonical = "https://www.facebook.com" + path + ("?" + urlencode(kept) if kept else "")
     handle = page if page and not page.isdigit() else None
     return PostRef(NAME, canonical, canonical, handle)
@@ -124,7 +132,9 @@ def _embedded_ref(url: str | None) -> PostRef | None:
     segments = [s for s in parts.path.split("/") if s]
     if not _HOST.match(parts.hostname or "") or len(segments) < 2 or segments[0].lower() in _NOT_EMBEDDABLE:
         return None
-    canonical = "https://www.facebook.com" + parts.path
+    # A shape we do not know: every parameter but tracking may name the post, so all of those stay.
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=False) if not _TRACKING.match(k)]
+    canonical = "https://www.facebook.com" + parts.path + ("?" + urlencode(kept) if kept else "")
     return PostRef(NAME, canonical, canonical)
 
 
