@@ -120,15 +120,14 @@ def _media_result(code: str):
     return classify(200, json.dumps(body).encode())
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #17: a lowercased pic.x.com code does not match its media")
 def test_lowercased_pic_code_matches_its_media():
     result = _media_result("B2nhkd9yWc")
-    assert [m.url for m in media_for_pic_link(result, "pic.x.com/b2nhkd9ywc")] == ["https://pbs.twimg.com/media/AAA.jpg"]
+    assert [m.url for m in media_for_pic_link(result, "pic.x.com/b2nhkd9ywc")] == [result.media[0].url]
     assert media_for_pic_link(result, "pic.x.com/B2nhkd9yWc")  # the exact code still matches
     assert media_for_pic_link(result, "pic.x.com/c2nhkd9ywc") == ()  # another code does not
+    assert media_for_pic_link(result, "pic.x.com/B2NHKD9YWC") == ()  # capitals are what t.co gave
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #17: a lowercased code's t.co answer is taken as decisive")
 def test_lowercased_pic_code_falls_back_to_the_handle_date_text_search(upstream, get):
     text = "Polls close at 8. Queue times are short this year pic.x.com/b2nhkd9ywc"
     real = snowflake(f"{LOWER_DAY}T15:00:00Z")
@@ -147,7 +146,6 @@ def test_lowercased_pic_code_falls_back_to_the_handle_date_text_search(upstream,
     assert any(c["id"] == stranger and not c["accepted"] for c in res.candidates)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #17: a t.co 404 for a lowercased code ends the search")
 def test_lowercased_pic_code_404_is_not_the_end(upstream, get):
     real = snowflake(f"{LOWER_DAY}T15:00:00Z")
     upstream.route("/b2nhkd9ywc", "not found", status=404)

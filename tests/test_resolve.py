@@ -404,7 +404,7 @@ def test_requester_errors_are_classified():
         raise exc
 
     res = resolve_tweet_id(raise_503, Endpoints(), handle="a", date="2023-01-01", text="some text",
-                           pic_links=("pic.twitter.com/abcd",))
+                           pic_links=("pic.twitter.com/AbCd",))
     assert res.method == "unresolved" and res.retryable
     assert res.exchanges == (busy, busy, busy)  # t.co, CDX twitter.com, CDX x.com: kept for WARC
     assert [f[0] for f in res.failures] == ["tco", "wayback-cdx", "wayback-cdx"]
@@ -413,13 +413,13 @@ def test_requester_errors_are_classified():
         raise FetchError(url, "host skipped for this run: 3 connection failures")  # no status, no cause
 
     assert resolve_tweet_id(skipped, Endpoints(), handle="a", date="2023-01-01", text="some text",
-                            pic_links=("pic.twitter.com/abcd",)).retryable
+                            pic_links=("pic.twitter.com/AbCd",)).retryable
 
     def not_found(url, *, source, follow_redirects=True, headers=None):
         raise FetchError(url, "HTTP 404", status=404)
 
     assert not resolve_tweet_id(not_found, Endpoints(), handle="a", date="2023-01-01", text="some text",
-                                pic_links=("pic.twitter.com/abcd",)).retryable
+                                pic_links=("pic.twitter.com/AbCd",)).retryable
 
 
 def test_nothing_to_go_on():

@@ -92,9 +92,11 @@ def test_media_for_pic_link(link):
     assert media_for_pic_link(r, link) == r.media
 
 
-@pytest.mark.parametrize("link", ["pic.twitter.com/rqd6fiwz0u", "pic.twitter.com/other123", "", "https://t.co/rQd6FIwZ0U/x"])
+@pytest.mark.parametrize("link", ["pic.twitter.com/RQD6FIWZ0U", "pic.twitter.com/rQd6FIwZ0u", "pic.twitter.com/other123",
+                                  "", "https://t.co/rQd6FIwZ0U/x"])
 def test_media_for_pic_link_misses(link):
-    # t.co codes are case-sensitive, so a lower-cased code is another link.
+    # t.co codes are case-sensitive: a code with capitals in another case is another link (a code in lower
+    # case is how pic.x.com writes any code: see test_fidelity).
     assert media_for_pic_link(classify(200, load_sample(PHOTO)), link) == ()
 
 

@@ -30,6 +30,7 @@ from archiver.fetch.wayback import build_cdx_url, parse_cdx
 
 METHODS = ("tco-redirect", "tco-html", "tco-candidate-verified", "wayback-cdx", "unresolved")
 MAX_HOPS = 5  # t.co requests per pic link, t.co -> t.co chains included
+LOWERCASE_NOTE = "code in lower case, as pic.x.com writes it; t.co codes keep their case, so t.co cannot tell"
 MAX_CANDIDATES = 20  # tweet-result requests for Wayback candidates
 DATE_SLACK = timedelta(days=1)  # embeds show the reader's local day
 CDX_WINDOW = timedelta(days=2)
@@ -220,15 +221,16 @@ def resolve_tweet_id(get: Get, endpoints, *, handle: str | None, date: Any, text
 
     # 1. t.co says which status each pic link's media was posted with.
     others: list[tuple[str, str | None, str]] = []  # (id, handle, detail) of statuses by someone else
-    codes = list(dict.fromkeys(c for c in (_code(p) for p in pic_links or ()) if c))
+    codes = list(dict.fromkeys(c for c in (_code(p) for p in pic_links or ()) if c[0]))
     if not codes:
         run.notes.append("no pic link")
-    for code in codes:
-        found = _follow_tco(run, code)
+    for code, lowered in codes:
+        found = _follow_tco(run, code, lowered)
         if found is None:
             continue
         post_id, url_handle, method, detail = found
-        if handle and _same_handle(url_handle, handle):
+        # A lowercased code may be another t.co link altogether: its status must prove itself.
+        if handle and _same_handle(url_handle, handle) and not lowered:
             run.candidates.append(_candidate(post_id, url_handle, "tco", True, f"handle matches: {detail}"))
             return run.resolution(post_id, url_handle, method, detail)
         others.append((post_id, url_handle, detail))
@@ -255,17 +257,25 @@ def _candidate(post_id, handle, via, accepted, verdict) -> dict:
     return {"id": post_id, "handle": handle, "via": via, "accepted": accepted, "verdict": verdict}
 
 
-def _code(link: str) -> str | None:
+def _code(link: str) -> tuple[str | None, bool]:
+    """(t.co code, whether it may have been lowercased) of a pic or t.co link.
+
+    Since 2024 X writes pic.x.com display links in lower case while the t.co code keeps its case
+    (pic.x.com/b2nhkd9ywc for t.co/B2nhkd9yWc): a pic link's code without capitals may not be the code.
+    """
     if not isinstance(link, str):
-        return None
+        return None, False
     m = re.match(r"^(?:https?://)?(?:www\.)?t\.co/([A-Za-z0-9]+)/?$", link.strip(), re.IGNORECASE)
-    return m.group(1) if m else pic_code(link)
+    if m:
+        return m.group(1), False
+    code = pic_code(link)
+    return code, bool(code) and code == code.lower() and not code.isdigit()
 
 
 # --------------------------------------------------------------------------- 1. t.co
 
 
-def _follow_tco(run: _Run, code: str) -> tuple[str, str | None, str, str] | None:
+def _follow_tco(run: _Run, code: str, lowered: bool = False) -> tuple[str, str | None, str, str] | None:
     """(id, handle, method, detail) of the status t.co/CODE leads to; None with a note otherwise."""
     base = run.endpoints.tco.rstrip("/")
     chain = [f"t.co/{code}"]
@@ -274,6 +284,10 @@ def _follow_tco(run: _Run, code: str) -> tuple[str, str | None, str, str] | None
         url = f"{base}/{code}"
         target, how, problem = _tco_hop(run, url)
         if target is None:
+            if lowered and len(chain) == 1:
+                # Not an answer about this tweet: the real code has capitals t.co does not ignore.
+                problem += f" ({LOWERCASE_NOTE})"
+                run.transient = True
             run.notes.append(f"{' → '.join(chain)}: {problem}")
             return None
         next_code = _tco_code(target, base)
@@ -291,7 +305,7 @@ def _follow_tco(run: _Run, code: str) -> tuple[str, str | None, str, str] | None
             return None
         url_handle, post_id = status
         chain.append(_short(target))
-        return post_id, url_handle, how, " → ".join(chain)
+        return post_id, url_handle, how, " → ".join(chain) + (f" ({LOWERCASE_NOTE})" if lowered else "")
     run.notes.append(f"{' → '.join(chain)}: more than {MAX_HOPS} t.co hops")
     return None
 
@@ -447,9 +461,10 @@ def _wayback(run: _Run, max_candidates: int) -> Resolution | None:
             run.candidates.append(_candidate(post_id, run.handle, "wayback-cdx", accepted, verdict))
             if accepted:
                 who = tweet.user.screen_name if tweet and tweet.user else run.handle
-                return run.resolution(post_id, who, "wayback-cdx",
-                                      f"Wayback CDX {prefix}* {start.isoformat()}..{end.isoformat()}: "
-                                      f"{len(ids)} ids, {post_id}: {verdict}", tweet)
+                # What t.co said first stays in the detail: why the search came this far.
+                found = (f"Wayback CDX {prefix}* {start.isoformat()}..{end.isoformat()}: "
+                         f"{len(ids)} ids, {post_id}: {verdict}")
+                return run.resolution(post_id, who, "wayback-cdx", "; ".join([*run.notes, found]), tweet)
         run.notes.append(f"Wayback CDX {prefix}: {len(ids)} ids, {len(ids) - len(plausible)} from other days, "
                          f"{checked} checked, none matched")
         if tried >= max_candidates:

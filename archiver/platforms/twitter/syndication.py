@@ -76,8 +76,13 @@ def media_for_pic_link(result: SyndicationResult, pic_link: str) -> tuple[Media,
     code = pic_code(pic_link)
     if not code or result is None:
         return ()
-    # t.co codes are case-sensitive; pic.twitter.com and pic.x.com share them.
-    return tuple(m for m in result.media if m.pic_code == code)
+    # t.co codes are case-sensitive; pic.twitter.com and pic.x.com share them. Since 2024 pic.x.com links
+    # are written in lower case, so a code in lower case that matches nothing exactly is compared without
+    # case (a code with capitals is what t.co gave: another case is another link).
+    exact = tuple(m for m in result.media if m.pic_code == code)
+    if exact or code != code.lower():
+        return exact
+    return tuple(m for m in result.media if (m.pic_code or "").lower() == code)
 
 
 def _classify(status_code: int, body: bytes | str | None) -> SyndicationResult:
