@@ -93,10 +93,13 @@ PLACEHOLDERS = """<!doctype html><html><body><article>
 <div class="instagram-follow"><a href="https://www.instagram.com/examplenews/"><img src="/ig.svg"> Follow us</a></div>
 <div class="instagram-note"><p>The singer announced the tour in <a href="https://www.instagram.com/p/ProseLink01/">an
   Instagram post</a> on Friday, and tickets sold out within the hour, her agent said on Saturday.</p></div>
-</article></body></html>"""
+</article>
+<div class="instagram-block"><div class="gallery-slideshow"><a href="https://www.instagram.com/p/GalleryOne1/"><img
+  src="/g.jpg"></a></div></div>
+<aside><div class="instagram-latest"><a href="https://www.instagram.com/p/AsideItem01/"><img src="/a.jpg"></a></div></aside>
+</body></html>"""
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #16: lazy Instagram placeholders are not detected")
 def test_lazy_instagram_placeholders_are_embeds():
     embeds = {e.post_id: e for e in found(PLACEHOLDERS, "instagram")}
     assert set(embeds) == {"CxAbCdEfGh1", "CyReel12345", "CzTv1234567"}

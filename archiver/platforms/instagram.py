@@ -11,7 +11,9 @@ Signatures, as Instagram and the pages that carry its posts publish them:
 - editors' oEmbed markup: ``<oembed url="POST_URL">`` (CKEditor 5), ``<div data-oembed-url="POST_URL">``;
 - lazy or consent-gated placeholders: an element whose class names both an embed and Instagram
   (``div.js-socialembed.instagram``, ``figure.wp-block-embed-instagram``) or whose ``data-provider`` is
-  Instagram, carrying the post URL in one of its attributes, in a ``<noscript>`` link, or as its only text.
+  Instagram, carrying the post URL in one of its attributes, in a ``<noscript>`` link, or as its only text;
+  and a ``blockquote``/``div``/``figure`` whose class names Instagram holding only a link to one post and
+  a placeholder image (``blockquote.ig-lazy.instagram``).
 
 Not embeds: feed widgets (Smash Balloon, zoom, wpcom), galleries and share buttons linking posts (links are
 never candidates), a ``div.instagram-media`` wrapper around blockquotes (no URL of its own), CSS.
@@ -28,7 +30,9 @@ from urllib.parse import unquote
 from archiver.platforms.dates import parse_embed_date
 from archiver.models import Embed
 from archiver.platforms import PostRef
-from archiver.platforms.markup import clean_text, embed_from_ref, has_class, raw_markup, text_with_breaks
+from archiver.platforms.markup import (
+    clean_text, embed_from_ref, has_class, in_page_chrome, raw_markup, text_with_breaks,
+)
 from archiver.fetch.sources import web_archive_snapshot
 
 NAME = "instagram"
@@ -52,6 +56,9 @@ SIGNATURES = (
     # holding the URL in a <noscript> link, or as their only text (WordPress's embed block before oEmbed).
     (_URL_HINTS, "//noscript"),
     (("wp-block-embed",), "//figure[contains(@class, 'wp-block-embed')]"),
+    # Lazy placeholders holding only a link to the post (and a placeholder image), class naming Instagram.
+    (_URL_HINTS, "//*[self::blockquote or self::div or self::figure or self::section or self::article]"
+                 "[contains(translate(@class, 'INSTAGRM', 'instagrm'), 'instagram')]"),
 )
 # Placeholders holding the URL in a data-* attribute (div.js-socialembed.instagram[data-feed]): detect.py
 # finds the attribute from where these occur and offers the element; from_element checks its class.
@@ -119,7 +126,7 @@ def from_element(el, context: str) -> Embed | None:
     """Read one candidate element into an Embed, or None when it is not an Instagram embed."""
     tag = el.tag if isinstance(el.tag, str) else ""
     if tag == "blockquote":
-        return _from_blockquote(el, context)
+        return _from_blockquote(el, context) or _lazy_placeholder(el, context)
     if tag == "amp-instagram":
         code = (el.get("data-shortcode") or "").strip()
         if _SHORTCODE.match(code):
@@ -143,13 +150,44 @@ def from_element(el, context: str) -> Embed | None:
             return None
         tag = el.tag
     if tag in _NOT_PLACEHOLDER or not _is_placeholder(el):
-        return None
+        return _lazy_placeholder(el, context)
     ref, where = _placeholder_ref(el)
     if ref:
         classes = "".join("." + c.lower() for c in (el.get("class") or "").split()[:3])
         return embed_from_ref(el, context, f"{tag}{classes}[{where}]", ref)
     return None
 
+
+
+_LAZY_TAGS = {"blockquote", "div", "figure", "section", "article"}
+# Class words of widgets that link posts without embedding one: feeds, galleries, follow and share buttons.
+_NOT_LAZY = re.compile(r"feed|galler|follow|profile|share|widget|grid|carousel|icon|button|logo|social-links")
+_LAZY_TEXT = 120  # characters a placeholder may say ("View this post on Instagram"); prose says more
+
+
+def _lazy_placeholder(el, context: str) -> Embed | None:
+    """A container whose class names Instagram holding only a link to one post (and a placeholder image).
+
+    Lazy-loading scripts swap such a container for the embed; a feed, a gallery or a paragraph linking a
+    post is not one (more than one post, a widget's class, or more text than a placeholder's label).
+    """
+    tag = el.tag if isinstance(el.tag, str) else ""
+    cls = (el.get("class") or "").lower()
+    if tag not in _LAZY_TAGS or not ("instagram" in cls or "instgrm" in cls) or _NOT_LAZY.search(cls):
+        return None
+    if any(_NOT_LAZY.search((d.get("class") or "").lower()) for d in el.iterdescendants() if isinstance(d.tag, str)) \
+            or in_page_chrome(el):
+        return None
+    refs = []
+    for a in el.iter("a"):
+        ref = parse_url(a.get("href"))
+        if ref is None:
+            return None  # a link elsewhere: more than a placeholder
+        refs.append(ref)
+    if not refs or len({r.post_id for r in refs}) != 1 or len(clean_text(el.text_content()) or "") > _LAZY_TEXT:
+        return None
+    classes = "".join("." + c for c in cls.split()[:3])
+    return embed_from_ref(el, context, f"{tag}{classes}[link]", refs[0])
 
 
 def _ref_in_attributes(el) -> PostRef | None:

@@ -79,6 +79,24 @@ def inside(el, containers) -> bool:
     return False
 
 
+_CHROME_TAGS = {"aside", "footer", "nav", "header"}
+
+
+def in_page_chrome(el) -> bool:
+    """Whether el sits in the page's chrome (an aside, footer, nav or sidebar) rather than its story.
+
+    For the detectors that read a site's own markup (server-side cards, lazy placeholders): the same
+    markup in a sidebar is the site's feed of its own posts, not an embed.
+    """
+    for parent in el.iterancestors():
+        if not isinstance(parent.tag, str):
+            continue
+        if parent.tag in _CHROME_TAGS or "sidebar" in (parent.get("class") or "").lower() \
+                or "sidebar" in (parent.get("id") or "").lower():
+            return True
+    return False
+
+
 def text_with_breaks(el) -> str:
     """Text content with <br> as a line break (text_content() glues the lines together)."""
     parts = []
