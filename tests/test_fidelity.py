@@ -63,7 +63,6 @@ CARDS = f"""<!doctype html><html><body><main><article class="story">
 </body></html>"""
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #15: server-side tweet cards are not detected")
 def test_server_side_tweet_cards_are_embeds():
     embeds = {e.post_id: e for e in found(CARDS, "twitter")}
     assert set(embeds) == {"1600000000000000001", "1600000000000000002", "1600000000000000003"}

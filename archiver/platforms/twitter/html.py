@@ -1,4 +1,5 @@
-"""Twitter/X embed signatures in HTML: blockquotes, rendered widgets, iframes, AMP, lazy placeholders."""
+"""Twitter/X embed signatures in HTML: blockquotes, rendered widgets, iframes, AMP, lazy placeholders, and
+sites' own server-side cards (``cards``)."""
 from __future__ import annotations
 
 import re
@@ -6,6 +7,7 @@ import re
 from archiver.platforms.dates import parse_embed_date
 from archiver.models import Embed
 from archiver.platforms.markup import clean_text, inside, raw_markup
+from archiver.platforms.twitter.cards import card_embed
 from archiver.platforms.twitter.urls import (
     NAME,
     PIC_LINK,
@@ -28,6 +30,9 @@ SIGNATURES = (
      "//*[not(self::a)][@*[contains(name(), 'tweet') and contains(name(), 'id')]]"),
     # A WordPress embed block whose oEmbed never rendered: the status URL as its only text.
     (("wp-block-embed-twitter", "is-provider-twitter"), "//figure[contains(@class, 'twitter')]"),
+    # A site's own server-side card: a container whose class names a tweet, holding a status link
+    # ('weet' finds Tweet and tweet without translate(), which costs a string per element).
+    (("/status/",), "//*[contains(@class, 'weet')]"),
 )
 # Lazy or consent-gated placeholders keep the status URL in some data-* attribute: detection finds
 # which attribute from where these occur in the page.
@@ -62,7 +67,7 @@ def from_element(el, context: str) -> Embed | None:
         text = clean_text(el.text_content()) or ""
         if ref and len(text) < 200 and " " not in text:
             return _embed(el, context, "figure.wp-block-embed-twitter", ref.post_id, ref.handle)
-        return None
+        return card_embed(el, context)
     if tag == "amp-twitter":
         tweet_id = el.get("data-tweetid") or el.get("data-tweet-id")
         return _embed(el, context, "amp-twitter", tweet_id) if tweet_id and tweet_id.isdigit() else None
@@ -74,14 +79,13 @@ def from_element(el, context: str) -> Embed | None:
             if ref and ref.post_id == tweet_id.strip():
                 handle = ref.handle
         return _embed(el, context, f"{tag}[{id_attr}]", tweet_id, handle)
-    if tag == "blockquote":
-        return None
-    for name, value in el.attrib.items():
-        if name.startswith("data-"):
-            ref = parse_url(value) if len(value) < 300 and value.lstrip().lower().startswith(("http", "//")) else None
-            if ref:
-                return _embed(el, context, f"{tag}[{name}]", ref.post_id, ref.handle)
-    return None
+    if tag != "blockquote":
+        for name, value in el.attrib.items():
+            if name.startswith("data-"):
+                ref = parse_url(value) if len(value) < 300 and value.lstrip().lower().startswith(("http", "//")) else None
+                if ref:
+                    return _embed(el, context, f"{tag}[{name}]", ref.post_id, ref.handle)
+    return card_embed(el, context)
 
 
 def _id_attribute(el) -> tuple[str | None, str | None]:
