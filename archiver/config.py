@@ -72,6 +72,7 @@ class Limits:
     fetch_batch: int = 200
     requeue_base: float = 300.0  # seconds before a failed post is tried again; doubles per failure
     requeue_max: float = 7 * 86400.0
+    web_archive_every: float = 7 * 86400.0  # seconds between Wayback lookups of one post (its archives change slowly)
 
 
 # Hosts snapshot requests may reach (each redirect hop is checked); the configured endpoints' hosts are
@@ -388,6 +389,7 @@ media_max_bytes = {limits.media_max_bytes}
 fetch_batch = {limits.fetch_batch}
 requeue_base = {limits.requeue_base}         # seconds before a failed post is tried again (doubles)
 requeue_max = {limits.requeue_max}
+web_archive_every = {limits.web_archive_every}  # seconds between Wayback lookups of one post (weekly)
 
 [daemon]
 misfire_grace_time = {daemon.misfire_grace_time}

@@ -83,3 +83,4 @@ class QueuedPost:
     fetch_failures: int = 0
     pic_links: tuple[str, ...] = ()
     known_media: tuple[str, ...] = ()  # media URLs already kept: not downloaded again
+    web_archive_at: str | None = None  # when the Wayback Machine last answered about it (availability, CDX)

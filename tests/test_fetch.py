@@ -5,13 +5,14 @@ import json
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
-from archiver.fetch.status import next_recheck
+from archiver.clock import format_utc, parse_utc
 from archiver.store.db import open_db
 from archiver.evidence.warcs import read_record
 from archiver.models import QueuedPost
@@ -258,11 +259,11 @@ def test_other_platforms_through_their_oembed_endpoints(served, upstream, tmp_pa
     rows = {r[0]: r[1:] for r in db.execute("SELECT platform, status, status_reason, next_fetch_at FROM posts")}
     assert rows["youtube"][0] == "archived" and rows["tiktok"][0] == "archived"
     # Instagram has no key-less source: it waits, with what the Wayback Machine holds as evidence,
-    # looked up again on the re-check schedule.
+    # looked up again on the re-check schedule, but not before a week (Wayback lookups are weekly).
     status, reason, next_at = rows["instagram"]
     assert (status, reason) == ("pending", "no source of its own yet; web archives: 2 captures")
-    [(first_seen,)] = db.execute("SELECT status_changed_at FROM posts WHERE platform = 'instagram'").fetchall()
-    assert next_at == next_recheck(first_seen, first_seen, ("1h",))
+    [(fetched,)] = db.execute("SELECT last_fetched_at FROM posts WHERE platform = 'instagram'").fetchall()
+    assert next_at == format_utc(parse_utc(fetched) + timedelta(days=7))
     cdx_asked = {r.query.get("url") for r in upstream.requests if r.path == "/cdx/search/cdx"}
     assert "www.instagram.com/p/Cy6H6RGR4aK/" in cdx_asked
     by_platform = {}
@@ -345,7 +346,8 @@ def test_web_archive_answers_alone_keep_the_status_and_errors_still_back_off():
     decide(post, result, now, ("1h", "30d"))
     assert (result.status, result.failures) == ("pending", 0)
     assert result.reason == "no source of its own yet; web archives: 1 capture"
-    assert result.next_fetch_at == "2026-12-01T00:00:00Z"  # on the re-check schedule, not a retry
+    # On the re-check schedule (2026-12-01), not a retry, but a week on: the Wayback's answers are weekly.
+    assert result.next_fetch_at == "2026-12-05T06:00:00Z"
     failing = PostResult(1, sources=[SourceResult("wayback-available", "captures"),
                                      SourceResult("wayback-cdx", "error", error="HTTP 503")])
     decide(QueuedPost(1, "instagram", status="pending", fetch_failures=0), failing, now, ("1h",))

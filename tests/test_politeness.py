@@ -53,7 +53,6 @@ def archived(upstream, tmp_path):
     return db
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #13: a re-check repeats all four requests of a first archive")
 def test_recheck_of_an_unchanged_post_is_one_request(upstream, archived):
     due_again(archived)
     assert run("fetch", "--db", archived).exit_code == 0
@@ -62,7 +61,6 @@ def test_recheck_of_an_unchanged_post_is_one_request(upstream, archived):
     assert statuses == ["archived"] * len(SEED_TWEETS)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #13: Wayback lookups are repeated on every re-check")
 def test_wayback_is_asked_again_once_a_week_has_passed(upstream, archived):
     due_again(archived, days_ago=6)
     assert run("fetch", "--db", archived).exit_code == 0
@@ -73,7 +71,6 @@ def test_wayback_is_asked_again_once_a_week_has_passed(upstream, archived):
     assert all(upstream.count(p) == len(SEED_TWEETS) for p in WEB_ARCHIVE)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #13: oEmbed is asked even when syndication could tell")
 def test_oembed_is_asked_only_when_syndication_cannot_tell(upstream, archived):
     gone = SEED_TWEETS[0]
     upstream.route("/tweet-result", {"__typename": "TweetTombstone", "tombstone": {"text": {"text": "deleted"}}},

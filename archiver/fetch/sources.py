@@ -5,6 +5,7 @@ import dataclasses
 import re
 from urllib.parse import urlencode, urlsplit
 
+from archiver.clock import parse_utc, utcnow
 from archiver.fetch import wayback
 from archiver.errors import FetchError
 from archiver.fetch.jsonbody import load_json
@@ -118,17 +119,29 @@ def wayback_captures(ctx, post_url: str, url_key: str, same_post=None) -> list[S
     return results
 
 
-def web_archive_evidence(ctx, post_url: str, url_key: str | None = None, same_post=None) -> list[SourceResult]:
+def web_archive_evidence(ctx, post_url: str, url_key: str | None = None, same_post=None,
+                         post=None) -> list[SourceResult]:
     """The Wayback Machine's captures of a post URL, and a Save Page Now request when keys are set.
 
     ``url_key`` is what the CDX index is asked for; by default the URL without its scheme. ``same_post``
-    tells a capture of this post (a platform that knows its URL shapes passes its own).
+    tells a capture of this post (a platform that knows its URL shapes passes its own). Given the queued
+    ``post``, nothing is asked when the Wayback Machine answered about it within ``web_archive_every``.
     """
+    if post is not None and web_archive_recent(post, ctx.limits):
+        return []
     results = wayback_captures(ctx, post_url, url_key or re.sub(r"^https?://", "", post_url), same_post)
     saved = save_page_now(ctx, post_url)
     if saved is not None:
         results.append(saved)
     return results
+
+
+def web_archive_recent(post, limits) -> bool:
+    """Whether the Wayback Machine answered about this post less than ``limits.web_archive_every`` ago."""
+    if not post.web_archive_at:
+        return False
+    age = (parse_utc(utcnow()) - parse_utc(post.web_archive_at)).total_seconds()
+    return age < limits.web_archive_every
 
 
 def oembed_snapshot(source: str, endpoint_of):
@@ -139,7 +152,8 @@ def oembed_snapshot(source: str, endpoint_of):
         if not url:
             return None, [SourceResult(source, "error", error="no canonical URL to look up")], []
         endpoint, extra_hosts = endpoint_of(ctx, url)
-        return None, [oembed(ctx, source, endpoint, url, extra_hosts=extra_hosts)] + web_archive_evidence(ctx, url), []
+        return None, [oembed(ctx, source, endpoint, url, extra_hosts=extra_hosts)] + \
+            web_archive_evidence(ctx, url, post=post), []
     return snapshot
 
 

@@ -73,6 +73,9 @@ def decide(post: QueuedPost, result: PostResult, now: str, schedule: tuple, limi
         result.status, result.failures = "pending" if post.status == "failed" else post.status, 0
         result.reason = f"no source of its own yet; web archives: {found} capture{'s' if found != 1 else ''}"
         result.next_fetch_at = next_recheck(post.status_changed_at or now, now, schedule)
+        limits = limits or Limits()
+        week = format_utc(parse_utc(now) + timedelta(seconds=limits.web_archive_every))
+        result.next_fetch_at = max(result.next_fetch_at, week)  # Wayback lookups: at most once per interval
         return
     failures = (post.fetch_failures or 0) + 1
     if res is not None and not res.post_id:

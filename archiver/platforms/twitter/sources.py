@@ -29,9 +29,14 @@ def snapshot(post, ctx):
     known = (resolution.tweet_exchange, resolution.tweet) \
         if resolution is not None and resolution.tweet_exchange is not None else None
     synd, media = _syndication(ctx, tweet_id, post, known)
-    results = [synd, _oembed(ctx, url)]
+    results = [synd]
+    # A re-check of a tweet syndication still shows needs nothing else: oEmbed is asked on the first
+    # archive (its embed HTML is evidence) and whenever syndication cannot tell (a tombstone tells
+    # hidden from deleted only with oEmbed's answer; an error tells nothing).
+    if synd.outcome != "archived" or not post.archived_at:
+        results.append(_oembed(ctx, url))
     results += web_archive_evidence(ctx, url, f"twitter.com/{handle or 'i/web'}/status/{tweet_id}",
-                                    same_post=names_tweet(tweet_id, handle))
+                                    same_post=names_tweet(tweet_id, handle), post=post)
     return resolution, results, media
 
 
