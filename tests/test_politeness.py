@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
+from archiver.errors import FetchError
 from tests.built import SEED_TWEETS, seed_upstream
 from tests.conftest import SEEDS
 from tests.upstream import upstream  # noqa: F401  (fixture)
+from tests.vclock import ScaledClock
 
 WEB_ARCHIVE = ("/wayback/available", "/cdx/search/cdx")
 
@@ -79,3 +84,121 @@ def test_oembed_is_asked_only_when_syndication_cannot_tell(upstream, archived):
     assert run("fetch", "--db", archived).exit_code == 0
     asked = [r.query.get("url", "") for r in upstream.requests_for("/oembed")]
     assert len(asked) == 1 and gone.tweet_id in asked[0]  # the tombstoned tweet only
+
+
+# --------------------------------------------------------------------------- 12. rates per endpoint
+
+CDX_LIMIT, CDX_WINDOW = 24, 60.0  # what the Wayback Machine's CDX server enforces: 24 requests a minute
+
+
+class CdxServer:
+    """The stand-in CDX server's limit, on a virtual clock: over 24 requests in 60 s is refused (429)."""
+
+    def __init__(self, clock, refuse_at: int | None = None, retry_after: int = 120):
+        self.clock, self.refuse_at, self.retry_after = clock, refuse_at, retry_after
+        self.served: list[float] = []
+        self.refused: list[float] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, rec):
+        from tests.upstream import Response
+
+        with self.lock:
+            now = self.clock.now()
+            recent = [t for t in self.served if now - t < CDX_WINDOW]
+            injected = self.refuse_at is not None and len(self.served) == self.refuse_at and not self.refused
+            if injected or len(recent) >= CDX_LIMIT:
+                self.refused.append(now)
+                return Response(429, b"Too Many Requests", [("Retry-After", str(self.retry_after))], "text/plain")
+            self.served.append(now)
+            return Response(200, b"", [], "text/plain")
+
+
+def cdx_run(upstream, clock, server, requests: int, settings=None, then=None):
+    """`requests` CDX lookups from 8 threads through a fetch run's requester, on the scaled clock; then
+    `then(requester)` while its client is open."""
+    from archiver.config import Settings
+    from archiver.fetch.http import HttpPolicy, build_client
+    from archiver.fetch.retry import Requester
+
+    upstream.route("/cdx/search/cdx", server)
+    settings = settings or Settings()
+    settings = replace(settings, http=HttpPolicy(allow_private=True, allowed_hosts=("127.0.0.1",)))
+    errors = []
+    with build_client(settings.http) as client:
+        build = getattr(Requester, "for_settings", None)  # before issue 10 #12 a run built it from limits alone
+        requester = build(client, settings, clock=clock.now, sleep=clock.sleep) if build else \
+            Requester(client, settings.http, settings.limits, clock=clock.now, sleep=clock.sleep)
+
+        def one(n):
+            try:
+                requester.get(f"{upstream.url}/cdx/search/cdx?url=twitter.com/a/status/{n}", source="wayback-cdx")
+            except FetchError as exc:
+                errors.append(exc)
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(one, range(requests)))
+        if then is not None:
+            then(requester)
+    return requester, errors
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10 #12: one rate per host (2/s) overruns the CDX limit")
+def test_the_cdx_limit_is_never_exceeded_at_default_rates(upstream):
+    clock = ScaledClock(60)  # a minute a second: 60 lookups at the default rate take about 3 s
+    start = clock.now()
+    server = CdxServer(clock)
+    _, errors = cdx_run(upstream, clock, server, 60)
+    assert (len(server.served), server.refused, errors) == (60, [], [])
+    assert clock.now() - start >= 59 * CDX_WINDOW / CDX_LIMIT  # spaced (3 s apart), not bunched
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10 #12: a 429 does not pause its endpoint for other requests")
+def test_after_a_429_nothing_is_sent_within_the_window_it_names(upstream):
+
+    clock = ScaledClock(60)
+    server = CdxServer(clock, refuse_at=3, retry_after=120)
+    served_in_run = []
+
+    def after_the_window(requester):
+        served_in_run.append(len(server.served))
+        clock.sleep(120)  # the window it named is over: the same requester asks again, at half the rate
+        for n in range(4):
+            requester.get(f"{upstream.url}/cdx/search/cdx?url=twitter.com/a/status/x{n}", source="wayback-cdx")
+
+    requester, errors = cdx_run(upstream, clock, server, 12, then=after_the_window)
+    [refused_at] = server.refused
+    # Requests that came while it rested were not sent: the pause outlasts what a run waits (30 s), so
+    # each says when to come back (the post goes back to the queue) instead of holding a worker.
+    assert served_in_run == [3] and len(errors) == 12 - 3
+    assert all(0 < e.retry_after <= 120 for e in errors)
+    after = [t for t in server.served if t > refused_at]
+    assert len(after) == 4 and min(after) >= refused_at + 120  # nothing inside the window
+    gaps = [b - a for a, b in zip(after, after[1:])]
+    assert min(gaps) >= 2 * 60 / DEFAULT_RATES["wayback-cdx"] - 0.5
+    assert requester.rates.interval("wayback-cdx") == 2 * 60 / DEFAULT_RATES["wayback-cdx"]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10 #12: a 429 is forgotten when the run ends")
+def test_a_429_is_remembered_by_the_next_run(upstream, tmp_path):
+    from archiver.store.db import open_db
+
+    seed_upstream(upstream, tmp_path)
+    upstream.json("/wayback/available", {"archived_snapshots": {}})
+    upstream.route("/cdx/search/cdx", b"slow down", status=429, headers={"Retry-After": "3600"})
+    db = tmp_path / "archive.db"
+    assert run("archive", "--db", db, SEEDS).exit_code == 0
+    assert upstream.count("/cdx/search/cdx") == 1  # the first 429 paused it: the other posts did not ask
+    from archiver.config import DEFAULT_RATES, Settings
+    from archiver.fetch.rates import EndpointRates
+    from archiver.store.endpoints import load_endpoint_limits
+    [row] = load_endpoint_limits(open_db(db))
+    assert (row["endpoint"], row["slowdown"], row["throttles"]) == ("wayback-cdx", 2, 1)
+    due_again(db)
+    upstream.clear_requests()
+    assert run("fetch", "--db", db, "--post", "1").exit_code == 0
+    assert upstream.count("/tweet-result") == 1 and upstream.count("/cdx/search/cdx") == 0  # still resting
+    # Once the pause is over, the next run still asks it at half its rate (for a day after the 429).
+    rates = EndpointRates(Settings().rates)
+    rates.load([dict(row, paused_until="2000-01-01T00:00:00Z")])
+    assert rates.interval("wayback-cdx") == 2 * 60 / DEFAULT_RATES["wayback-cdx"]
+    assert rates.interval("syndication") == 60 / DEFAULT_RATES["syndication"]
