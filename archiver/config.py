@@ -75,6 +75,21 @@ class Limits:
     web_archive_every: float = 7 * 86400.0  # seconds between Wayback lookups of one post (its archives change slowly)
 
 
+# Requests per minute per endpoint (a request's source), whatever host serves it: published limits where a
+# service publishes one, else a conservative default. 0 or absent: only the per-host limits apply.
+DEFAULT_RATES = {
+    # The CDX server's hard limit is about 24 a minute (EDGI `wayback` 0.5.1 lowered its default to it);
+    # 20 leaves room for jitter: at exactly 24, a request delayed by a few ms makes 24 in one minute.
+    "wayback-cdx": 20.0,
+    "wayback-available": 20.0,  # no published limit; served by the same Wayback Machine servers as CDX
+    "wayback-save": 12.0,  # Save Page Now: published as about 15 captures a minute per account; we stay under
+    "syndication": 120.0,  # no published limit; the former per-host default (2/s)
+    "oembed": 60.0,  # publish.twitter.com: no published limit
+    "tco": 60.0,  # no published limit
+    "tiktok-oembed": 60.0, "youtube-oembed": 60.0, "bluesky-oembed": 60.0, "mastodon-oembed": 60.0,
+    "media": 120.0,  # image and video CDNs
+}
+
 # Hosts snapshot requests may reach (each redirect hop is checked); the configured endpoints' hosts are
 # added to these. Articles come from anywhere: they are checked against `article_hosts` instead.
 DEFAULT_ALLOWED_HOSTS = (
@@ -134,11 +149,12 @@ class Settings:
     daemon: Daemon = field(default_factory=Daemon)
     timestamps: Timestamps = field(default_factory=Timestamps)
     recheck_after: tuple = ("1h", "1d", "7d", "30d")
+    rates: dict = field(default_factory=lambda: dict(DEFAULT_RATES))  # requests per minute per endpoint
     path: str | None = None  # the file these came from
 
 
 _SECTIONS = {"http": HttpPolicy, "endpoints": Endpoints, "limits": Limits, "daemon": Daemon, "timestamps": Timestamps}
-_TOP = {"db", "save_page_now_keys", "schedules", "sources", "recheck_after", "article_hosts"}
+_TOP = {"db", "save_page_now_keys", "schedules", "sources", "recheck_after", "article_hosts", "rates"}
 
 
 def default_config_path(db_path: str | os.PathLike) -> Path:
@@ -192,6 +208,8 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
             changes[key] = _merge(getattr(settings, key), value, f"{path}:{{line}}: [{key}]", lines)
         elif key == "schedules":
             changes[key] = _schedules(value, path, lines)
+        elif key == "rates":
+            changes[key] = _rates(value, path, lines)
         elif key == "sources":
             changes[key] = _sources(value, path, lines)
         elif key == "recheck_after":
@@ -221,6 +239,18 @@ def _schedules(value, path: Path, lines: list[str]) -> dict:
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"{where}: bad cron expression {expr!r}: {exc}") from None
         out[job] = expr
+    return out
+
+
+def _rates(value, path: Path, lines: list[str]) -> dict:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}:{_line_of(lines, 'rates')}: [rates] must be a table")
+    out = dict(DEFAULT_RATES)
+    for endpoint, per_minute in value.items():
+        where = f"{path}:{_line_of(lines, endpoint)}: [rates] {endpoint}"
+        if endpoint not in DEFAULT_RATES:
+            raise ConfigError(f"{where}: unknown endpoint (known: {', '.join(sorted(DEFAULT_RATES))})")
+        out[endpoint] = _coerce(per_minute, 0.0, where)
     return out
 
 
@@ -344,6 +374,7 @@ def example_config() -> str:
     """A commented archiver.toml with every setting at its default."""
     policy, limits, daemon, ep = HttpPolicy(), Limits(), Daemon(), Endpoints()
     hosts = ", ".join(f'"{h}"' for h in DEFAULT_ALLOWED_HOSTS)
+    rates = "".join(f'"{name}" = {per_minute:g}\n' for name, per_minute in DEFAULT_RATES.items())
     return f'''# archiver settings. Every value shown is the default; delete what you do not change.
 # Environment variables override the file: ARCHIVER_<SECTION>_<KEY>, e.g. ARCHIVER_HTTP_CONTACT.
 
@@ -391,6 +422,8 @@ requeue_base = {limits.requeue_base}         # seconds before a failed post is t
 requeue_max = {limits.requeue_max}
 web_archive_every = {limits.web_archive_every}  # seconds between Wayback lookups of one post (weekly)
 
+[rates]                           # requests per minute per endpoint, whatever host serves it; 0: no limit
+{rates}
 [daemon]
 misfire_grace_time = {daemon.misfire_grace_time}
 busy_timeout_ms = {daemon.busy_timeout_ms}

@@ -82,6 +82,7 @@ def run(args, url: str, db_path: Path) -> int:
         endpoints=Endpoints(**{f.name: url for f in fields(Endpoints) if f.name != "mastodon_oembed"}),
         limits=Limits(concurrency=args.concurrency, per_host_concurrency=args.concurrency, per_host_rate=0,
                       fetch_batch=args.posts),
+        rates={},  # the local server has no limits: measure our own bound, not the politeness defaults
         daemon=Daemon(),
     )
     with httpx.Client() as client:

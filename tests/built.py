@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from archiver.config import Endpoints
+from archiver.config import DEFAULT_RATES, Endpoints
 from tests.upstream import fake_media
 
 
@@ -57,21 +57,24 @@ def tweet_json(t: SeedTweet) -> bytes:
     }, separators=(",", ":")).encode("utf-8")
 
 
-def write_config(folder: Path, upstream, extra: str = "", **limits) -> Path:
-    """archiver.toml beside the archive: every endpoint on the local upstream, fast retries; `limits`
-    override the [limits] given here, `extra` is appended (more sections)."""
+def write_config(folder: Path, upstream, extra: str = "", rates: dict | None = None, **limits) -> Path:
+    """archiver.toml beside the archive: every endpoint on the local upstream, fast retries, no endpoint
+    rates (`rates` sets some, per minute); `limits` override the [limits] given here, `extra` is appended
+    (more sections)."""
     lines = ["[http]", "allow_private = true", 'allowed_hosts = ["127.0.0.1"]', "read_timeout = 3",
              "connect_timeout = 2", "total_timeout = 15", "", "[endpoints]"]
     lines += [f'{f.name} = "{upstream.url}"' for f in fields(Endpoints)]
     limits = {"backoff_base": 0.01, "retry_wait_max": 2, "per_host_rate": 0, "retries": 2, "concurrency": 4,
               "per_host_concurrency": 4, **limits}
     lines += ["", "[limits]"] + [f"{k} = {v}" for k, v in limits.items()]
+    rates = {name: 0 for name in DEFAULT_RATES} | (rates or {})
+    lines += ["", "[rates]"] + [f'"{k}" = {v}' for k, v in rates.items()]
     path = folder / "archiver.toml"
     path.write_text("\n".join(lines) + "\n" + (f"\n{extra}" if extra else ""))
     return path
 
 
-def seed_upstream(upstream, folder: Path, extra_config: str = "") -> dict:
+def seed_upstream(upstream, folder: Path, extra_config: str = "", rates: dict | None = None) -> dict:
     """Serve the seed's tweets (t.co, syndication, photos); returns {tweet_id: (json bytes, photo bytes)}."""
     served = {}
     for t in SEED_TWEETS:
@@ -81,5 +84,5 @@ def seed_upstream(upstream, folder: Path, extra_config: str = "") -> dict:
         photo = fake_media(f"{t.photo}.jpg", 20_000)
         upstream.route(f"/media/{t.photo}", photo, content_type="image/jpeg")
         served[t.tweet_id] = (body, photo)
-    write_config(folder, upstream, extra_config, retries=1)
+    write_config(folder, upstream, extra_config, rates, retries=1)
     return served

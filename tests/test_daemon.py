@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.config import Endpoints, load_settings
+from archiver.config import DEFAULT_RATES, Endpoints, load_settings
 from archiver.errors import ConfigError
 from archiver.run.schedule import JobRunner, build_scheduler, parse_cron
 from tests.upstream import Upstream, syndication_routes, wayback_routes
@@ -39,6 +39,7 @@ def write_config(folder: Path, base_url: str, sources=(), **extra) -> Path:
     lines += [f"{k} = {v}" for k, v in extra.pop("daemon", {}).items()]
     lines += ["", "[limits]"] + [f"{k} = {v}" for k, v in limits.items()]
     lines += ["", "[endpoints]"] + [f'{f.name} = "{base_url}"' for f in fields(Endpoints) if f.name != "mastodon_oembed"]
+    lines += ["", "[rates]"] + [f'"{name}" = 0' for name in DEFAULT_RATES]  # the local server has no limits
     for name, kind, location in sources:
         lines += ["", "[[sources]]", f'name = "{name}"', f'kind = "{kind}"', f'location = "{location}"']
     path = folder / "archiver.toml"

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
+from archiver.config import DEFAULT_RATES
 from archiver.errors import FetchError
 from tests.built import SEED_TWEETS, seed_upstream
 from tests.conftest import SEEDS
@@ -126,9 +127,7 @@ def cdx_run(upstream, clock, server, requests: int, settings=None, then=None):
     settings = replace(settings, http=HttpPolicy(allow_private=True, allowed_hosts=("127.0.0.1",)))
     errors = []
     with build_client(settings.http) as client:
-        build = getattr(Requester, "for_settings", None)  # before issue 10 #12 a run built it from limits alone
-        requester = build(client, settings, clock=clock.now, sleep=clock.sleep) if build else \
-            Requester(client, settings.http, settings.limits, clock=clock.now, sleep=clock.sleep)
+        requester = Requester.for_settings(client, settings, clock=clock.now, sleep=clock.sleep)
 
         def one(n):
             try:
@@ -142,7 +141,6 @@ def cdx_run(upstream, clock, server, requests: int, settings=None, then=None):
     return requester, errors
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #12: one rate per host (2/s) overruns the CDX limit")
 def test_the_cdx_limit_is_never_exceeded_at_default_rates(upstream):
     clock = ScaledClock(60)  # a minute a second: 60 lookups at the default rate take about 3 s
     start = clock.now()
@@ -152,9 +150,7 @@ def test_the_cdx_limit_is_never_exceeded_at_default_rates(upstream):
     assert clock.now() - start >= 59 * CDX_WINDOW / CDX_LIMIT  # spaced (3 s apart), not bunched
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #12: a 429 does not pause its endpoint for other requests")
 def test_after_a_429_nothing_is_sent_within_the_window_it_names(upstream):
-
     clock = ScaledClock(60)
     server = CdxServer(clock, refuse_at=3, retry_after=120)
     served_in_run = []
@@ -178,19 +174,18 @@ def test_after_a_429_nothing_is_sent_within_the_window_it_names(upstream):
     assert requester.rates.interval("wayback-cdx") == 2 * 60 / DEFAULT_RATES["wayback-cdx"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #12: a 429 is forgotten when the run ends")
 def test_a_429_is_remembered_by_the_next_run(upstream, tmp_path):
+    from archiver.config import Settings
+    from archiver.fetch.rates import EndpointRates
     from archiver.store.db import open_db
+    from archiver.store.endpoints import load_endpoint_limits
 
-    seed_upstream(upstream, tmp_path)
+    seed_upstream(upstream, tmp_path, rates={"wayback-cdx": 60})  # a second apart: the 429 is back first
     upstream.json("/wayback/available", {"archived_snapshots": {}})
     upstream.route("/cdx/search/cdx", b"slow down", status=429, headers={"Retry-After": "3600"})
     db = tmp_path / "archive.db"
     assert run("archive", "--db", db, SEEDS).exit_code == 0
     assert upstream.count("/cdx/search/cdx") == 1  # the first 429 paused it: the other posts did not ask
-    from archiver.config import DEFAULT_RATES, Settings
-    from archiver.fetch.rates import EndpointRates
-    from archiver.store.endpoints import load_endpoint_limits
     [row] = load_endpoint_limits(open_db(db))
     assert (row["endpoint"], row["slowdown"], row["throttles"]) == ("wayback-cdx", 2, 1)
     due_again(db)
@@ -202,3 +197,18 @@ def test_a_429_is_remembered_by_the_next_run(upstream, tmp_path):
     rates.load([dict(row, paused_until="2000-01-01T00:00:00Z")])
     assert rates.interval("wayback-cdx") == 2 * 60 / DEFAULT_RATES["wayback-cdx"]
     assert rates.interval("syndication") == 60 / DEFAULT_RATES["syndication"]
+
+
+def test_rates_are_configured_per_endpoint_and_checked(tmp_path):
+    from archiver.config import load_settings
+    from archiver.errors import ConfigError
+
+    path = tmp_path / "archiver.toml"
+    path.write_text('[rates]\n"wayback-cdx" = 6\n')
+    settings = load_settings(path)
+    assert settings.rates["wayback-cdx"] == 6 and settings.rates["syndication"] == DEFAULT_RATES["syndication"]
+    for bad, said in (('"wayback-cdxx" = 6', "unknown endpoint"), ('"tco" = -1', "must not be negative"),
+                      ('"tco" = "fast"', "expected a number")):
+        path.write_text(f"[rates]\n{bad}\n")
+        with pytest.raises(ConfigError, match=said):
+            load_settings(path)

@@ -11,6 +11,7 @@ from archiver.errors import FetchError, ForbiddenURLError, TooLargeError
 from archiver.fetch.http import HttpPolicy, build_client
 from archiver.fetch.retry import AttemptRecord, Requester, parse_retry_after
 from tests.upstream import upstream, upstream_factory  # noqa: F401  (fixtures)
+from tests.vclock import VirtualClock
 
 POLICY = HttpPolicy(allow_private=True, allowed_hosts=("127.0.0.1",), connect_timeout=1.0, read_timeout=1.0,
                     total_timeout=5.0)
@@ -28,7 +29,10 @@ def client():
 def requester(client, limits=LIMITS, policy=POLICY, **kw):
     records: list[AttemptRecord] = []
     sleeps: list[float] = []
-    kw.setdefault("sleep", sleeps.append)
+    if "sleep" not in kw:  # backoff waits pass on a virtual clock: recorded, not slept
+        clock = VirtualClock()
+        kw.update(sleep=clock.sleep, clock=clock.now)
+        sleeps = clock.sleeps
     return Requester(client, policy, limits, on_attempt=records.append, **kw), records, sleeps
 
 

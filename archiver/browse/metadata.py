@@ -104,6 +104,19 @@ TABLES: dict[str, dict] = {
         "facets": ["to_status", "from_status", {"date": "changed_at"}],
         "columns": {"from_status": "Status before.", "to_status": "Status after.", "changed_at": "When (UTC)."},
     },
+    "endpoint_limits": {
+        "description": "Upstream endpoints that answered 429 (too many requests): paused until, and slowed until "
+                       "(their rate divided by slowdown). Every run starts from here.",
+        "label_column": "endpoint",
+        "columns": {
+            "endpoint": "What was asked: wayback-cdx, wayback-available, syndication, oembed, tco, media...",
+            "slowdown": "The endpoint's interval between requests is multiplied by this.",
+            "slowed_until": "UTC time the slowdown ends (a day after the last 429).",
+            "paused_until": "UTC time before which nothing is sent to it (the 429's Retry-After).",
+            "throttled_at": "UTC time of the last 429.",
+            "throttles": "429s counted since it was first slowed.",
+        },
+    },
     "fetch_attempts": {
         "description": "Every HTTP request made for a post or an article, answered or not.",
         "label_column": "source",

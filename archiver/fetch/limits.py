@@ -19,7 +19,7 @@ import httpx
 
 from archiver.errors import FetchError
 
-__all__ = ["HostLimiter", "HostBreaker", "HostUnreachableError", "host_key", "is_connection_failure"]
+__all__ = ["HostLimiter", "HostBreaker", "HostUnreachableError", "host_key", "is_connection_failure", "sleep_admitting"]
 
 
 def host_key(url: str) -> str:
@@ -33,6 +33,18 @@ def host_key(url: str) -> str:
     if port is None:
         port = 443 if parts.scheme == "https" else 80
     return f"{host}:{port}"
+
+
+def sleep_admitting(sleep: Callable[[float], None], delay: float, admit: Callable[[], None] | None,
+                    every: float) -> None:
+    """Sleep ``delay`` seconds; with ``admit``, in steps of ``every`` with ``admit()`` after each, so a
+    request given up on (its host unreachable, say) stops waiting promptly."""
+    while delay > 1e-9:
+        step = min(delay, every) if admit is not None else delay
+        sleep(step)
+        delay -= step
+        if admit is not None:
+            admit()
 
 
 class HostLimiter:
@@ -84,13 +96,7 @@ class HostLimiter:
             now = self._clock()
             start = max(now, self._next_start.get(host, now))
             self._next_start[host] = start + self.interval
-        delay = start - now
-        while delay > 1e-9:
-            step = min(delay, self.ADMIT_EVERY) if admit is not None else delay
-            self._sleep(step)
-            delay -= step
-            if admit is not None:
-                admit()
+        sleep_admitting(self._sleep, start - now, admit, self.ADMIT_EVERY)
 
     @contextmanager
     def slot(self, host: str, admit: Callable[[], None] | None = None) -> Iterator[None]:

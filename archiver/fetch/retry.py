@@ -26,6 +26,7 @@ from archiver.errors import FetchError, ForbiddenURLError, TooLargeError
 from archiver.clock import utcnow_ms
 from archiver.fetch.http import Exchange, HttpPolicy, fetch
 from archiver.fetch.limits import HostBreaker, HostLimiter, HostUnreachableError, host_key, is_connection_failure
+from archiver.fetch.rates import EndpointPausedError, EndpointRates
 
 __all__ = ["AttemptRecord", "Requester", "RetryableStatusError", "parse_retry_after", "OUTCOMES",
            "RECORDED_HEADERS"]
@@ -190,7 +191,8 @@ class Requester:
     def __init__(self, client: httpx.Client, policy: HttpPolicy, limits: Limits, *,
                  on_attempt: Callable[[AttemptRecord], None] | None = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-                 limiter: HostLimiter | None = None, breaker: HostBreaker | None = None):
+                 limiter: HostLimiter | None = None, breaker: HostBreaker | None = None,
+                 rates: EndpointRates | None = None):
         self.client = client
         self.policy = policy
         self.limits = limits
@@ -199,6 +201,15 @@ class Requester:
         self._clock = clock
         self.limiter = limiter if limiter is not None else HostLimiter.from_limits(limits, clock=clock, sleep=sleep)
         self.breaker = breaker if breaker is not None else HostBreaker()
+        # Per endpoint (the request's source): none unless given; a fetch run gives the configured ones.
+        self.rates = rates if rates is not None else EndpointRates({}, clock=clock, sleep=sleep)
+
+    @classmethod
+    def for_settings(cls, client: httpx.Client, settings, *, sleep: Callable[[float], None] = time.sleep,
+                     clock: Callable[[], float] = time.monotonic) -> Requester:
+        """The requester of a fetch run: the settings' policy, limits and per-endpoint rates."""
+        rates = EndpointRates(settings.rates, wait_max=settings.limits.retry_wait_max, clock=clock, sleep=sleep)
+        return cls(client, settings.http, settings.limits, sleep=sleep, clock=clock, rates=rates)
 
     def get(self, url: str, *, source: str, max_bytes: int | None = None, headers: dict | None = None,
             follow_redirects: bool = True, retry: bool = True, extra_hosts=(),
@@ -238,6 +249,13 @@ class Requester:
     def _attempt(self, call: _Call, url: str, source: str, policy: HttpPolicy, max_bytes, headers,
                  follow_redirects: bool, method: str = "GET", content: bytes | None = None) -> Exchange:
         call.attempt += 1
+        try:
+            self.rates.wait(source, admit=lambda: self.breaker.check(host_key(url), url))
+        except EndpointPausedError as exc:
+            call.pending = AttemptRecord(source=source, url=url, attempted_at=utcnow_ms(), attempt=call.attempt,
+                                         duration_ms=0, final_url=None, http_status=None, outcome="skipped",
+                                         error=_one_line(exc))
+            raise
         attempted_at = utcnow_ms()
         t0 = self._clock()
 
@@ -256,6 +274,8 @@ class Requester:
                        bytes=len(ex.body), ip=ex.ip)
         if is_retryable_status(ex.status):
             retry_after = parse_retry_after(ex.headers.get("retry-after"), ex.headers.get("date"))
+            if ex.status == 429:
+                self.rates.throttled(source, retry_after)  # this endpoint: paused, then slower, across runs
             wish = f", Retry-After {retry_after:g}s" if retry_after is not None else ""
             err = RetryableStatusError(url, f"HTTP {ex.status}{wish}", status=ex.status,
                                        retry_after=retry_after, exchange=ex)

@@ -23,6 +23,7 @@ from archiver.fetch.warc import WarcWriter
 from archiver.fetch.worker import FetchContext, snapshot_post, stoppable_sleep
 from archiver.models import SETTLED
 from archiver.platforms import platform_module
+from archiver.store.endpoints import load_endpoint_limits, save_endpoint_limits
 from archiver.store.queue import claim_due_posts, release_dead_leases, release_posts
 from archiver.store.results import record_post_result
 
@@ -64,7 +65,10 @@ def run_fetch(db, settings: Settings, db_path: Path, *, limit: int | None = None
     client = None
     if requester is None:
         client = build_client(settings.http)
-        requester = Requester(client, settings.http, settings.limits, sleep=stoppable_sleep(stop))
+        requester = Requester.for_settings(client, settings, sleep=stoppable_sleep(stop))
+    rates = getattr(requester, "rates", None)
+    if rates is not None:
+        rates.load(load_endpoint_limits(db))  # an endpoint that said 429 in an earlier run is still slowed
     own_warc = warc is None
     warc = warc or WarcWriter.for_db(db_path)
     ctx = FetchContext(requester, warc, settings, db_path.resolve().parent, media_dir(db_path.resolve()), stop)
@@ -98,11 +102,15 @@ def run_fetch(db, settings: Settings, db_path: Path, *, limit: int | None = None
                         summary.interrupted.append(result.post_id)
                         continue
                     _count(summary, result)
+                    if rates is not None and rates.dirty:  # a 429: kept at once, so a crash does not forget it
+                        save_endpoint_limits(db, rates.export())
                     if on_result:
                         on_result(result)
             # Interrupted or never started: back to the queue now rather than after the lease.
             summary.interrupted += [p.id for p in queue]
             release_posts(db, summary.interrupted, now())
+            if rates is not None and rates.dirty:
+                save_endpoint_limits(db, rates.export())
         if settings.timestamps.tsa_urls and not (stop and stop.is_set()):
             # The new evidence of this run (and anything not yet named) in one list, stamped by every TSA.
             try:
