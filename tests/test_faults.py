@@ -342,3 +342,39 @@ def test_captures_of_other_statuses_are_not_linked_to_a_post(upstream, tmp_path)
         "SELECT original FROM captures WHERE post_id = ? AND source = 'wayback-cdx' ORDER BY captured_at", [pid])]
     assert kept == [f"https://twitter.com/{t.handle}/status/{t.tweet_id}",
                     f"https://twitter.com/{t.handle.upper()}/status/{t.tweet_id}"]
+
+
+# 1. (daemon) SIGTERM during a poll stuck on a trickling source: the exit takes the grace the log names
+
+@pytest.mark.xfail(strict=True, reason="issue 10 #1: SIGTERM waits stop_grace + connect_timeout, the log says stop_grace")
+def test_sigterm_with_a_stuck_job_exits_after_the_grace_it_logs(trickle, tmp_path):
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.test_daemon import wait_for
+
+    (tmp_path / "archiver.toml").write_text(
+        'db = "archive.db"\n[schedules]\npoll = "* * * * * *"\nfetch = "0 0 1 1 *"\nrecheck = "0 0 1 1 *"\n'
+        "[http]\nallow_private = true\nconnect_timeout = 10\nread_timeout = 30\ntotal_timeout = 60\n"
+        f'[daemon]\nstop_grace = 1\n[[sources]]\nname = "slow"\nkind = "urls"\nlocation = "{trickle}"\n')
+    log = tmp_path / "daemon.log"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "archiver", "daemon", "--config", str(tmp_path / "archiver.toml")],
+                                stderr=err, stdout=subprocess.DEVNULL)
+        try:
+            # The next second's poll is skipped: this one is stuck in the trickling request.
+            wait_for(lambda: "maximum number of running instances" in log.read_text(errors="replace"),
+                     what="the poll to be stuck")
+            started = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(30) == 0
+            took = time.monotonic() - started
+        finally:
+            proc.kill()
+    said = re.search(r"a job is still running after ([\d.]+) s", log.read_text(errors="replace"))
+    assert said, log.read_text()
+    assert took < 1 + 3  # the grace, and the interpreter's exit: not grace + connect_timeout (11 s)
+    assert abs(float(said.group(1)) - 1) < 0.5  # what the log says is what happened
