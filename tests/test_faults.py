@@ -346,7 +346,6 @@ def test_captures_of_other_statuses_are_not_linked_to_a_post(upstream, tmp_path)
 
 # 1. (daemon) SIGTERM during a poll stuck on a trickling source: the exit takes the grace the log names
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #1: SIGTERM waits stop_grace + connect_timeout, the log says stop_grace")
 def test_sigterm_with_a_stuck_job_exits_after_the_grace_it_logs(trickle, tmp_path):
     import re
     import signal
