@@ -5,6 +5,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import fields
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from archiver.config import DEFAULT_RATES, Endpoints, load_settings
 from archiver.errors import ConfigError
 from archiver.run.schedule import JobRunner, build_scheduler, parse_cron
-from tests.upstream import Upstream, syndication_routes, wayback_routes
+from tests.upstream import Response, Upstream, syndication_routes, wayback_routes
 
 PHOTO_ID = "1641086480675225601"
 CORPUS_PAGE = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "html" / \
@@ -188,25 +189,36 @@ def test_daemon_archives_a_feed_then_exits_cleanly_on_sigterm(tmp_path, upstream
 
 def test_kill_9_mid_batch_loses_and_duplicates_nothing(tmp_path, upstream, daemons):
     ids = [str(10**17 + i) for i in range(40)]
-    upstream.route("/tweet-result", lambda req: dict(TWEET, id_str=req.query.get("id")),
-                   content_type="application/json")
+    # Ten tweets are answered; the eleventh request on waits until the kill has landed, so the batch is
+    # cut in the middle by an order of events, whatever the machine's speed.
+    answered, gate, lock = [], threading.Event(), threading.Lock()
+
+    def tweet(req):
+        with lock:
+            answered.append(req.query.get("id"))
+            held = len(answered) > 10
+        if held:
+            gate.wait(30)
+        return Response(200, dict(TWEET, id_str=req.query.get("id")), [], "application/json")
+
+    upstream.route("/tweet-result", tweet)
     upstream.route("/oembed", "{}", status=404)
     wayback_routes(upstream)
-    upstream.fault("*", "latency", ms=150)
     page = tmp_path / "pages"
     page.mkdir()
     (page / "many.html").write_text("<html><body>" + "".join(blockquote(i) for i in ids) + "</body></html>")
     config = write_config(tmp_path, upstream.url, sources=[("saved", "folder", str(page))])
     db_path = tmp_path / "archive.db"
     first = daemons(config)
-    wait_for(lambda: (query(db_path, "SELECT count(*) FROM snapshots") or [(0,)])[0][0] >= 8,
-             what="some snapshots", daemon=first)
+    wait_for(lambda: len(answered) > 10 and count(db_path, "SELECT count(*) FROM posts WHERE status = 'archived'") >= 8,
+             what="ten posts archived and the next requests held", daemon=first)
     first.proc.kill()
     first.proc.wait(5)
     assert query(db_path, "PRAGMA integrity_check") == [("ok",)]
     before = set(query(db_path, "SELECT id, post_id, source, sha256 FROM snapshots"))
     archived_before = query(db_path, "SELECT count(*) FROM posts WHERE status = 'archived'")[0][0]
     assert 0 < archived_before < len(ids), "the kill should land mid-batch"
+    gate.set()  # the next daemon's requests are answered at once
     second = daemons(config)
     wait_for(lambda: query(db_path, "SELECT count(*) FROM posts WHERE status = 'archived'") == [(len(ids),)],
              timeout=60, what="every post archived after the restart", daemon=second)
@@ -221,6 +233,19 @@ def test_kill_9_mid_batch_loses_and_duplicates_nothing(tmp_path, upstream, daemo
     attempt_dupes = query(db_path, "SELECT count(*) FROM fetch_attempts GROUP BY post_id, source, attempted_at, "
                                    "attempt HAVING count(*) > 1")
     assert attempt_dupes == []
+
+
+def test_sigint_stops_the_daemon_as_sigterm_does(tmp_path, upstream, daemons):
+    upstream.route("/feed.xml", """<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+        </channel></rss>""", content_type="application/rss+xml")
+    config = write_config(tmp_path, upstream.url, sources=[("news", "feed", upstream.url + "/feed.xml")])
+    daemon = daemons(config)
+    wait_for(lambda: count(tmp_path / "archive.db", "SELECT count(*) FROM job_runs WHERE status = 'ok'") > 0,
+             what="a finished job", daemon=daemon)
+    assert daemon.stop(signal.SIGINT) == 0  # not a KeyboardInterrupt traceback
+    log = daemon.stderr()
+    assert "signal SIGINT: finishing the work in hand" in log and "daemon stopped" in log
+    assert "Traceback" not in log
 
 
 def test_network_gone_then_back(tmp_path, daemons):

@@ -14,7 +14,8 @@ from archiver.errors import FetchError
 from archiver.fetch.http import HttpPolicy, build_client
 from archiver.fetch.limits import HostBreaker, HostLimiter, HostUnreachableError, host_key, is_connection_failure
 from archiver.fetch.retry import Requester
-from tests.upstream import Response, upstream, upstream_factory  # noqa: F401  (fixtures)
+from tests.upstream import Response, upstream, upstream_factory, wait_until  # noqa: F401  (fixtures)
+from tests.vclock import VirtualClock
 
 POLICY = HttpPolicy(allow_private=True, allowed_hosts=("127.0.0.1",), connect_timeout=1.0, read_timeout=2.0)
 
@@ -26,28 +27,38 @@ def client():
 
 
 class Gauge:
-    """How many requests a server is handling at once; a route body that holds each one ``hold`` s."""
+    """How many requests a server is handling at once; a route body that holds each one until let go."""
 
-    def __init__(self, hold: float = 0.15):
-        self.hold = hold
+    def __init__(self):
         self.now = 0
         self.peak = 0
         self.lock = threading.Lock()
-        self.idle = threading.Event()  # never set: Event.wait is an interruptible hold, not a poll
+        self.gate = threading.Semaphore(0)
 
     def __call__(self, rec):
         with self.lock:
             self.now += 1
             self.peak = max(self.peak, self.now)
-        self.idle.wait(self.hold)
+        self.gate.acquire(timeout=10)  # until the test lets it go (the timeout only frees a failed test)
         with self.lock:
             self.now -= 1
         return Response(200, b"ok")
 
+    def drain(self, total: int, inside: int) -> None:
+        """Let `total` held requests go one by one, each time once `inside` are held (fewer at the end):
+        every request the limits let through is in the gauge before the next one leaves."""
+        for left in range(total, 0, -1):
+            wait_until(lambda: self.now >= min(inside, left), timeout=5)
+            self.gate.release()
 
-def run_all(fn, items, workers=8):
+
+def run_all(fn, items, workers=8, gauge: Gauge | None = None, inside: int = 0):
+    """fn over items in worker threads; with a gauge, its held requests are let go `inside` at a time."""
     with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(fn, items))
+        futures = [pool.submit(fn, item) for item in items]
+        if gauge is not None:
+            gauge.drain(len(futures), inside)
+        return [f.result(timeout=10) for f in futures]
 
 
 # --------------------------------------------------------------------------- host_key
@@ -130,7 +141,7 @@ def test_per_host_concurrency_is_never_exceeded(client, upstream):
     gauge = Gauge()
     url = upstream.route("/slow", gauge)
     req = Requester(client, POLICY, Limits(per_host_concurrency=2, per_host_rate=0, concurrency=8))
-    results = run_all(lambda _: req.get(url, source="s").status, range(6))
+    results = run_all(lambda _: req.get(url, source="s").status, range(6), gauge=gauge, inside=2)
     assert results == [200] * 6
     assert gauge.peak == 2  # reached, never passed
 
@@ -140,8 +151,8 @@ def test_without_a_host_limit_the_gauge_sees_more(client, upstream):
     gauge = Gauge()
     url = upstream.route("/slow", gauge)
     req = Requester(client, POLICY, Limits(per_host_concurrency=0, per_host_rate=0, concurrency=8))
-    run_all(lambda _: req.get(url, source="s"), range(6))
-    assert gauge.peak > 2
+    run_all(lambda _: req.get(url, source="s"), range(6), gauge=gauge, inside=6)  # all six held at once
+    assert gauge.peak == 6
 
 
 def test_global_concurrency_bounds_all_hosts_together(client, upstream, upstream_factory):
@@ -149,41 +160,50 @@ def test_global_concurrency_bounds_all_hosts_together(client, upstream, upstream
     other = upstream_factory()
     urls = [upstream.route("/slow", gauge), other.route("/slow", gauge)] * 3
     req = Requester(client, POLICY, Limits(per_host_concurrency=4, per_host_rate=0, concurrency=2))
-    run_all(lambda u: req.get(u, source="s"), urls)
+    run_all(lambda u: req.get(u, source="s"), urls, gauge=gauge, inside=2)
     assert gauge.peak == 2
 
 
 def test_per_host_rate_spaces_request_starts(client, upstream):
+    clock = VirtualClock()  # the limiter's waits pass on it: counted, not slept
+    arrivals = []
+    url = upstream.route("/a", lambda rec: (arrivals.append(clock.now()), Response(200, b"ok"))[1])
+    req = Requester(client, POLICY, Limits(per_host_concurrency=8, per_host_rate=10, concurrency=8),
+                    clock=clock.now, sleep=clock.sleep)
+    for _ in range(5):
+        req.get(url, source="s")
+    assert [round(b - a, 9) for a, b in zip(arrivals, arrivals[1:])] == [0.1] * 4  # 10 a second
+
+
+def test_per_host_rate_spaces_concurrent_starts(client, upstream):
+    clock = VirtualClock()
     url = upstream.route("/a", "ok")
-    req = Requester(client, POLICY, Limits(per_host_concurrency=8, per_host_rate=10, concurrency=8))
+    req = Requester(client, POLICY, Limits(per_host_concurrency=8, per_host_rate=10, concurrency=8),
+                    clock=clock.now, sleep=clock.sleep)
+    start = clock.now()
     run_all(lambda _: req.get(url, source="s"), range(5))
-    arrivals = sorted(r.monotonic for r in upstream.requests_for("/a"))
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
-    assert len(arrivals) == 5
-    assert min(gaps) >= 0.08, gaps  # 1/10 s, less a little scheduling noise
-    assert arrivals[-1] - arrivals[0] >= 0.38
+    # Five threads at once: starts reserved 0, 0.1, 0.2, 0.3 and 0.4 s on, whatever their order, so the
+    # last wakes 0.4 s on (0 if nothing spaced them, less if two took one slot, more if one was lost).
+    assert round(clock.t - start, 9) == 0.4 and upstream.count("/a") == 5
 
 
 def test_a_busy_host_does_not_hold_up_another(client, upstream, upstream_factory):
-    slow = Gauge(hold=0.4)
+    slow = Gauge()
     busy = upstream.route("/slow", slow)
     other = upstream_factory()
     quick = other.route("/q", "ok")
-    # One at a time and 2/s on each host: the busy host's queue takes over a second.
+    # One at a time on each host: the busy host holds its first request until this test lets it go.
     req = Requester(client, POLICY, Limits(per_host_concurrency=1, per_host_rate=2, concurrency=8))
     with ThreadPoolExecutor(8) as pool:
         queued = [pool.submit(req.get, busy, source="s") for _ in range(3)]
         upstream.wait_for_requests(1, "/slow")
         done = pool.submit(req.get, quick, source="s")
-        assert done.result(timeout=2).status == 200
-        assert not all(f.done() for f in queued)
-        assert [f.result(timeout=3).status for f in queued] == [200] * 3
-    # Not behind the busy host's 0.4 s holds or its 0.5 s spacing: the quick request reached its host
-    # before the busy host's second request was let through (an order, not a time, so a slow machine
-    # cannot fail it).
-    slow_arrivals = sorted(r.monotonic for r in upstream.requests_for("/slow"))
-    assert other.requests_for("/q")[0].monotonic < slow_arrivals[1]
-    assert slow_arrivals[1] - slow_arrivals[0] >= 0.38
+        # The quick request is answered while every busy request is still held or queued: an order,
+        # not a time, so a slow machine cannot fail it.
+        assert done.result(timeout=5).status == 200
+        assert not any(f.done() for f in queued) and upstream.count("/slow") == 1
+        slow.drain(3, 1)
+        assert [f.result(timeout=5).status for f in queued] == [200] * 3
     assert slow.peak == 1
 
 

@@ -343,3 +343,28 @@ def test_article_hosts_limit_where_articles_come_from(upstream, tmp_path):
     config.write_text(text.replace('article_hosts = ["news.example.org"]', 'article_hosts = ["127.0.0.1"]'))
     allowed = CliRunner().invoke(cli, ["archive", "--db", str(db), "--no-fetch", url])
     assert allowed.exit_code == 0 and upstream.count("/story.html") == 1
+
+
+# 8. (continued) `[daemon] recheck_articles`, and SIGINT (in test_daemon)
+
+@pytest.mark.parametrize("recheck", [False, True])
+def test_recheck_articles_fetches_a_known_article_again_only_when_asked(upstream, tmp_path, recheck):
+    from archiver.config import load_settings
+    from archiver.run.schedule import JobRunner
+    from tests.built import write_config
+    from tests.upstream import Response
+
+    story = {"html": "<html><body><p>As first published.</p></body></html>"}
+    upstream.route("/story.html", lambda req: Response(200, story["html"].encode(), [], "text/html"))
+    upstream.route("/list.txt", f"{upstream.url}/story.html\n", content_type="text/plain")
+    config = write_config(tmp_path, upstream, f'[daemon]\nrecheck_articles = {str(recheck).lower()}\n\n'
+                                              f'[[sources]]\nname = "list"\nkind = "urls"\n'
+                                              f'location = "{upstream.url}/list.txt"\n')
+    db = tmp_path / "archive.db"
+    runner = JobRunner(load_settings(config), db)
+    assert runner.run("poll")["articles_added"] == 1
+    story["html"] = "<html><body><p>Edited after publication.</p></body></html>"
+    runner.run("poll")
+    assert upstream.count("/story.html") == (2 if recheck else 1)
+    versions = sqlite3.connect(db).execute("SELECT count(*) FROM article_versions").fetchone()[0]
+    assert versions == (2 if recheck else 1)  # the edit is kept as a new version only when re-checked

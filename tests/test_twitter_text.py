@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random
-import time
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -227,13 +227,32 @@ def _junk(size: int) -> str:
     return "".join(pieces)
 
 
-@pytest.mark.parametrize("text", [
-    ("\u2014 " * 100 + "(@" * 100 + "\n") * 12_500,
-    ("(@" + "\u2014" * 3 + "x" * 5) * 500_000,
-    "a" * 5_000_000 + " \u2014 N (@h) December 4, 2016",
-    _junk(5_000_000),
-], ids=["dashes-and-handles", "glued", "one-long-line", "random"])
-def test_pathological_input_is_fast(text):
-    started = time.perf_counter()
-    detect_text(text)
-    assert time.perf_counter() - started < 1.0
+@pytest.mark.parametrize("text, found", [
+    (("\u2014 " * 100 + "(@" * 100 + "\n") * 12_500, 0),
+    (("(@" + "\u2014" * 3 + "x" * 5) * 500_000, 0),
+    ("a" * 5_000_000 + " \u2014 N (@h) December 4, 2016", 1),
+], ids=["dashes-and-handles", "glued", "one-long-line"])
+def test_pathological_input_ends_with_the_right_answer(text, found):
+    # Backtracking on these 5 MB texts would take hours; the guard only catches that (bench/ measures
+    # speed). What is asserted is the answer: no signature in the first two, one in the third.
+    embeds = _within(lambda: detect_text(text))
+    assert len(embeds) == found
+    if found:
+        assert (embeds[0].handle, embeds[0].date) == ("h", "2016-12-04")
+
+
+def test_random_junk_ends_and_each_sighting_is_a_whole_signature():
+    text = _junk(5_000_000)
+    embeds = _within(lambda: detect_text(text))
+    assert embeds and all(e.handle and e.date == "2016-12-04" for e in embeds)
+    assert all(e.raw and e.raw[:100] in text for e in embeds)  # each read from the text, not made up
+
+
+def _within(fn, seconds: float = 60.0):
+    """fn's result, or a failure naming the hang (the thread is left running)."""
+    box = {}
+    worker = threading.Thread(target=lambda: box.setdefault("r", fn()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), f"still running after {seconds} s: super-linear on this input"
+    return box["r"]
