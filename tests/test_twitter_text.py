@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from archiver.platforms.twitter.text import RAW_CAP, detect_text
 from tests.corpus_score import CORPUS, corpus_available, manifest
+from tests.test_faults import finishes
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "seeds" / "000_add2564ad87b768a.txt"
@@ -235,7 +235,7 @@ def _junk(size: int) -> str:
 def test_pathological_input_ends_with_the_right_answer(text, found):
     # Backtracking on these 5 MB texts would take hours; the guard only catches that (bench/ measures
     # speed). What is asserted is the answer: no signature in the first two, one in the third.
-    embeds = _within(lambda: detect_text(text))
+    embeds = finishes(lambda: detect_text(text), timeout=60)
     assert len(embeds) == found
     if found:
         assert (embeds[0].handle, embeds[0].date) == ("h", "2016-12-04")
@@ -243,16 +243,6 @@ def test_pathological_input_ends_with_the_right_answer(text, found):
 
 def test_random_junk_ends_and_each_sighting_is_a_whole_signature():
     text = _junk(5_000_000)
-    embeds = _within(lambda: detect_text(text))
+    embeds = finishes(lambda: detect_text(text), timeout=60)
     assert embeds and all(e.handle and e.date == "2016-12-04" for e in embeds)
     assert all(e.raw and e.raw[:100] in text for e in embeds)  # each read from the text, not made up
-
-
-def _within(fn, seconds: float = 60.0):
-    """fn's result, or a failure naming the hang (the thread is left running)."""
-    box = {}
-    worker = threading.Thread(target=lambda: box.setdefault("r", fn()), daemon=True)
-    worker.start()
-    worker.join(seconds)
-    assert not worker.is_alive(), f"still running after {seconds} s: super-linear on this input"
-    return box["r"]
