@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -135,6 +136,20 @@ class Timestamps:
 
 
 @dataclass(frozen=True)
+class Serve:
+    """Who may browse the archive when `archiver serve` shares it, and what they may do."""
+
+    passwords: dict = field(default_factory=dict)  # user -> PBKDF2 hash (`archiver passwd USER`), never plain text
+    allow_sql: bool = False  # Datasette's arbitrary-SQL page, for logged-in readers, when shared
+    sql_time_limit_ms: int = 1000  # each query's limit when shared beyond this machine (at most 1 s)
+    login_failures: int = 5  # failed logins from one client before it is refused (429)
+    lockout: float = 900.0  # seconds a refused client waits before it may try again
+
+
+PASSWORD_HASH = re.compile(r"^pbkdf2_sha256\$\d{4,9}\$[0-9a-f]{8,64}\$[A-Za-z0-9+/=]{20,100}$")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable, with defaults that work without a file."""
 
@@ -148,12 +163,14 @@ class Settings:
     sources: tuple = ()  # Source, ...
     daemon: Daemon = field(default_factory=Daemon)
     timestamps: Timestamps = field(default_factory=Timestamps)
+    serve: Serve = field(default_factory=Serve)
     recheck_after: tuple = ("1h", "1d", "7d", "30d")
     rates: dict = field(default_factory=lambda: dict(DEFAULT_RATES))  # requests per minute per endpoint
     path: str | None = None  # the file these came from
 
 
-_SECTIONS = {"http": HttpPolicy, "endpoints": Endpoints, "limits": Limits, "daemon": Daemon, "timestamps": Timestamps}
+_SECTIONS = {"http": HttpPolicy, "endpoints": Endpoints, "limits": Limits, "daemon": Daemon, "timestamps": Timestamps,
+             "serve": Serve}
 _TOP = {"db", "save_page_now_keys", "schedules", "sources", "recheck_after", "article_hosts", "rates"}
 
 
@@ -242,6 +259,21 @@ def _schedules(value, path: Path, lines: list[str]) -> dict:
     return out
 
 
+def _passwords(value, where: str) -> dict:
+    """[serve] passwords: a table of user = hash, or "user:hash;user:hash" from the environment."""
+    if isinstance(value, str):
+        value = dict(pair.split(":", 1) for pair in value.split(";") if ":" in pair)
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a table of user = password hash, got {value!r}")
+    for user, hashed in value.items():
+        if not re.fullmatch(r"[A-Za-z0-9_.@-]{1,64}", user):
+            raise ConfigError(f"{where}: {user!r} is not a user name (letters, digits, _ . @ -)")
+        if not isinstance(hashed, str) or not PASSWORD_HASH.match(hashed.strip()):
+            raise ConfigError(f"{where}: the password of {user!r} is not a PBKDF2 hash; passwords are never "
+                              f"stored as they are typed (hint: `archiver passwd {user}` writes one)")
+    return {user: hashed.strip() for user, hashed in value.items()}
+
+
 def _rates(value, path: Path, lines: list[str]) -> dict:
     if not isinstance(value, dict):
         raise ConfigError(f"{path}:{_line_of(lines, 'rates')}: [rates] must be a table")
@@ -320,6 +352,8 @@ def _coerce(value, current, where: str):
         if isinstance(value, bool):
             return value
         raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if isinstance(current, dict):
+        return _passwords(value, where)
     if isinstance(current, tuple):
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
@@ -372,7 +406,7 @@ __all__ = ["Settings", "Endpoints", "Limits", "Source", "Daemon", "Timestamps", 
 
 def example_config() -> str:
     """A commented archiver.toml with every setting at its default."""
-    policy, limits, daemon, ep = HttpPolicy(), Limits(), Daemon(), Endpoints()
+    policy, limits, daemon, ep, serve = HttpPolicy(), Limits(), Daemon(), Endpoints(), Serve()
     hosts = ", ".join(f'"{h}"' for h in DEFAULT_ALLOWED_HOSTS)
     rates = "".join(f'"{name}" = {per_minute:g}\n' for name, per_minute in DEFAULT_RATES.items())
     return f'''# archiver settings. Every value shown is the default; delete what you do not change.
@@ -429,6 +463,13 @@ misfire_grace_time = {daemon.misfire_grace_time}
 busy_timeout_ms = {daemon.busy_timeout_ms}
 recheck_articles = false          # fetch known article URLs again on every poll
 stop_grace = {daemon.stop_grace}
+
+[serve]                           # `archiver serve` beyond this machine; `archiver passwd USER` adds a login
+allow_sql = {str(serve.allow_sql).lower()}                 # Datasette's arbitrary-SQL page, for logged-in readers
+sql_time_limit_ms = {serve.sql_time_limit_ms}          # each query's limit when shared (at most 1000)
+login_failures = {serve.login_failures}                # failed logins from one client before it gets 429
+lockout = {serve.lockout}                   # seconds such a client then waits
+# [serve.passwords]               # user = "PBKDF2 hash", written by `archiver passwd USER`
 
 [timestamps]                      # RFC 3161 trusted timestamps of new evidence, after each fetch run
 tsa_urls = []                     # e.g. ["https://freetsa.org/tsr"]; empty: off

@@ -37,17 +37,25 @@ def ensure_plugin() -> None:
         pm.register(plugin, name="archiver")
 
 
-def build_datasette(db_path, *, read_only: bool = True, settings: dict | None = None):
-    """A Datasette instance serving the archive at ``db_path`` with archiver's metadata and plugin."""
+def build_datasette(db_path, *, read_only: bool = True, settings: dict | None = None, access=None):
+    """A Datasette instance serving the archive at ``db_path`` with archiver's metadata and plugin.
+
+    ``access`` (a ``browse.access.Access``) shares it beyond this machine: with passwords, only those
+    users may read it; in any case arbitrary SQL follows its ``allow_sql`` and queries its time limit.
+    """
+    import os
+
     from datasette.app import Datasette
 
+    from archiver.browse import access as sharing
     from archiver.browse.metadata import build_metadata
 
     ensure_plugin()
     path = str(Path(db_path))
     name = database_name(path)
-    return Datasette(
-        files=[path],
-        metadata=build_metadata(name, plugin={"read_only": read_only}),
-        settings={**SETTINGS, **(settings or {})},
-    )
+    metadata = build_metadata(name, plugin={"read_only": read_only, **sharing.plugin_config(access)})
+    restrictions = sharing.metadata(access, os.environ)
+    metadata["plugins"].update(restrictions.pop("plugins", {}))
+    metadata.update(restrictions)
+    limits = {"sql_time_limit_ms": access.sql_time_limit_ms} if access is not None else {}
+    return Datasette(files=[path], metadata=metadata, settings={**SETTINGS, **limits, **(settings or {})})

@@ -24,6 +24,7 @@ import markupsafe
 from datasette import hookimpl
 from datasette.utils.asgi import AsgiFileDownload, Response
 
+from archiver.browse.access import LoginThrottle, guarded, wrap
 from archiver.browse.evidence import ROUTES as EVIDENCE_ROUTES
 from archiver.browse.web import (
     HERE, MEDIA_CSP, MEDIA_TYPES, archive_name, configured, linkify, load_post, media_file, no_archive, not_found,
@@ -152,14 +153,23 @@ async def css_route(request):
 
 @hookimpl
 def register_routes(datasette):
-    return [
+    # Every route asks for view-instance first: with passwords set, nothing answers an anonymous reader.
+    return [(pattern, guarded(view)) for pattern, view in (
         (r"^/-/archiver/?$", index_page),
         (r"^/-/archiver/post/(?P<post_id>\d{1,18})$", post_page),
         (r"^/-/archiver/article/(?P<article_id>\d{1,18})$", article_page),
         (r"^/-/archiver/media/(?P<media_id>\d{1,18})$", media_route),
         (r"^/-/archiver/static/archiver\.css$", css_route),
         *EVIDENCE_ROUTES,
-    ]
+    )]
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    config = configured(datasette)
+    limit = config.get("login_failures")
+    throttle = LoginThrottle(int(limit), float(config.get("lockout", 900))) if limit else None
+    return lambda app: wrap(app, throttle, datasette.urls.path("/-/login"))
 
 
 # --- the tables link to the cards ------------------------------------------------------------------

@@ -12,6 +12,7 @@ from archiver import __version__
 from archiver.errors import ArchiverError
 
 from archiver.cli.evidence import export, report_stamp, timestamp, verify
+from archiver.cli.sharing import passwd, serve
 from archiver.cli.options import (
     DEFAULT_DB, config_option, db_option, fail, max_bytes_option, open_archive, require_archive, settings_for,
     silent_option,
@@ -302,28 +303,7 @@ def init_config(path, force):
     click.echo(f"wrote {path}", err=True)
 
 
-@cli.command()
-@db_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
-def serve(db_path, host, port):
-    """Browse the archive in Datasette, read-only: tables, views, search, and posts as cards."""
-    import uvicorn
-
-    from archiver.browse import build_datasette
-    from archiver.store.db import open_db
-
-    require_archive(db_path)
-    try:
-        open_db(db_path).close()  # migrations and views: the one write; Datasette itself opens it ?mode=ro
-    except ArchiverError as exc:  # a read-only copy: the tables are still worth serving
-        click.echo(f"warning: {exc}; serving it as it is", err=True)
-    ds = build_datasette(db_path)
-    click.echo(f"serving {db_path} read-only at http://{host}:{port}/ (posts as cards: /-/archiver/)", err=True)
-    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
-
-
-for _command in (verify, timestamp, export):
+for _command in (verify, timestamp, export, serve, passwd):
     cli.add_command(_command)
 
 
