@@ -325,16 +325,27 @@ ORDER BY ord, field
 }
 
 
+def description_html(database: str) -> str:
+    """The description with its places as links: the cards first, then the views people start from."""
+    views = " · ".join(f'<a href="/{database}/{v}">{v}</a>' for v in
+                       ("articles_overview", "posts_overview", "posts_gone", "fetch_queue", "fetch_errors",
+                        "job_health"))
+    return (f'<p>{DESCRIPTION.split(" Start with")[0]}</p><p><strong>Start with the cards:</strong> '
+            f'<a href="/-/archiver/">articles</a> (search, filters, paging) · <a href="/-/archiver/gone">gone '
+            f'posts</a> · <a href="/-/archiver/changes">recent changes</a>. Views: {views}. A post\'s card is '
+            f'linked from its id wherever it appears.</p>')
+
+
 def build_metadata(database: str, *, plugin: dict | None = None) -> dict:
     """The metadata dict for an archive attached to Datasette under the name ``database``."""
     return {
         "title": TITLE,
-        "description": DESCRIPTION,
+        "description_html": description_html(database),
         "license": LICENSE,
         "source": SOURCE,
         "databases": {
             database: {
-                "description": DESCRIPTION,
+                "description_html": description_html(database),
                 "tables": copy.deepcopy(TABLES),
                 "queries": copy.deepcopy(QUERIES),
             }

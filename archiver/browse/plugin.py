@@ -25,10 +25,11 @@ from datasette import hookimpl
 from datasette.utils.asgi import AsgiFileDownload, Response
 
 from archiver.browse.access import LoginThrottle, guarded, wrap
+import archiver.browse.lists as lists
 from archiver.browse.evidence import ROUTES as EVIDENCE_ROUTES
 from archiver.browse.web import (
-    HERE, MEDIA_CSP, MEDIA_TYPES, archive_name, configured, linkify, load_post, media_file, no_archive, not_found,
-    open_archive, page, rows, urls_for,
+    HERE, MEDIA_CSP, MEDIA_TYPES, archive_name, as_json, configured, linkify, load_post, media_file, no_archive,
+    not_found, open_archive, page, rows, urls_for,
 )
 from archiver.store.views import VIEWS
 
@@ -70,19 +71,58 @@ async def article_page(datasette, request):
     versions = await rows(db, "SELECT id, sha256, size, kind, http_status, fetched_at, warc_file, warc_offset, "
                                "embed_count, first_seen_at FROM article_versions WHERE article_id = ? ORDER BY id",
                            [article_id])
+    if request.url_vars.get("format") == "json":
+        return as_json({"article": article, "counts": counts, "versions": versions, "posts": posts})
     return page("archiver_article.html", article=article, posts=posts, counts=counts, versions=versions,
                  urls=urls, dbname=db.name, title=article["title"] or article["source"])
 
 
 async def index_page(datasette, request):
-    db = await open_archive(datasette, request, "articles")
+    """The articles, searched, filtered and paged; ``articles.json`` is the same list as data."""
+    db = await open_archive(datasette, request, "articles", "posts")
     if db is None:
         return no_archive()
     urls = urls_for(datasette, db.name)
-    # the view's own SQL, so that the page works on an archive whose views are not created yet
-    articles = await rows(db, f"SELECT * FROM ({VIEWS['articles_overview']}) "
-                               "ORDER BY last_seen_at DESC, article_id DESC LIMIT 500")
-    return page("archiver_index.html", articles=articles, urls=urls, dbname=db.name, title="Archived articles")
+    params = lists.wanted(request)
+    found = await lists.articles(db, params, rows)
+    if request.url_vars.get("format") == "json":
+        return as_json(found)
+    links = {n: lists.page_link(urls["index"], params, n) for n in range(1, found["pages"] + 1)}
+    return page("archiver_index.html", urls=urls, dbname=db.name, page_links=links, title="Archived articles",
+                json_link=lists.page_link(urls["articles_json"], params, found["page"]), **found)
+
+
+async def gone_page(datasette, request):
+    """The posts that are gone now, as cards, the latest to go first (``gone.json``: as data)."""
+    db = await open_archive(datasette, request, "posts")
+    if db is None:
+        return no_archive()
+    urls = urls_for(datasette, db.name)
+    found = await lists.gone_posts(db, lists.wanted(request)["page"], rows)
+    posts = [p for p in [await load_post(db, pid) for pid in found.pop("ids")] if p is not None]
+    if request.url_vars.get("format") == "json":
+        return as_json({**found, "posts": posts})
+    links = {n: lists.page_link(urls["gone"], {}, n) for n in range(1, found["pages"] + 1)}
+    return page("archiver_gone.html", urls=urls, dbname=db.name, posts=posts, page_links=links, title="Gone posts",
+                **found)
+
+
+async def changes_page(datasette, request):
+    """Every status change, newest first (``changes.json``: as data)."""
+    db = await open_archive(datasette, request, "posts", "post_status_changes")
+    if db is None:
+        return no_archive()
+    urls = urls_for(datasette, db.name)
+    found = await lists.recent_changes(db, lists.wanted(request)["page"], rows)
+    if request.url_vars.get("format") == "json":
+        return as_json(found)
+    links = {n: lists.page_link(urls["changes"], {}, n) for n in range(1, found["pages"] + 1)}
+    return page("archiver_changes.html", urls=urls, dbname=db.name, page_links=links, title="Recent changes", **found)
+
+
+async def home(datasette):
+    """``/``: people start from the cards (the tables are one link away)."""
+    return Response.redirect(datasette.urls.path("-/archiver/"))
 
 
 async def media_route(datasette, request):
@@ -155,9 +195,13 @@ async def css_route(request):
 def register_routes(datasette):
     # Every route asks for view-instance first: with passwords set, nothing answers an anonymous reader.
     return [(pattern, guarded(view)) for pattern, view in (
+        (r"^/$", home),
         (r"^/-/archiver/?$", index_page),
+        (r"^/-/archiver/articles\.(?P<format>json)$", index_page),
+        (r"^/-/archiver/gone(?:\.(?P<format>json))?$", gone_page),
+        (r"^/-/archiver/changes(?:\.(?P<format>json))?$", changes_page),
         (r"^/-/archiver/post/(?P<post_id>\d{1,18})$", post_page),
-        (r"^/-/archiver/article/(?P<article_id>\d{1,18})$", article_page),
+        (r"^/-/archiver/article/(?P<article_id>\d{1,18})(?:\.(?P<format>json))?$", article_page),
         (r"^/-/archiver/media/(?P<media_id>\d{1,18})$", media_route),
         (r"^/-/archiver/static/archiver\.css$", css_route),
         *EVIDENCE_ROUTES,

@@ -14,7 +14,7 @@ from archiver.store.evidence import warc_ref_sql
 
 HERE = Path(__file__).resolve().parent
 CSP = ("default-src 'none'; img-src 'self'; media-src 'self'; style-src 'self'; frame-src 'self'; base-uri 'none'; "
-       "form-action 'none'; frame-ancestors 'none'")
+       "form-action 'self'; frame-ancestors 'none'")  # forms: the lists' search, a GET to this site
 MEDIA_CSP = "default-src 'none'; sandbox"
 PAGE_HEADERS = {
     "content-security-policy": CSP,
@@ -234,6 +234,10 @@ def urls_for(datasette, dbname: str) -> dict:
         "record": lambda sid, ext="": u.path(f"-/archiver/snapshot/{int(sid)}{ext}"),
         "captured": lambda vid: u.path(f"-/archiver/version/{int(vid)}/captured"),
         "index": u.path("-/archiver/"),
+        "gone": u.path("-/archiver/gone"),
+        "changes": u.path("-/archiver/changes"),
+        "articles_json": u.path("-/archiver/articles.json"),
+        "article_json": lambda aid: u.path(f"-/archiver/article/{int(aid)}.json"),
         "css": u.path("-/archiver/static/archiver.css"),
         "row": lambda table, pk: u.row(dbname, table, _q(pk)),
         "table": lambda table: u.table(dbname, table),
@@ -270,6 +274,11 @@ def not_found(urls, dbname, what: str) -> Response:
     """The 404 page for something the archive does not hold ("There is no post 7.")."""
     return page("archiver_message.html", status=404, title="Not found", message=f"There is no {what}.",
                 urls=urls, dbname=dbname)
+
+
+def as_json(data, status: int = 200) -> Response:
+    """A card page's ``.json`` twin: the same data the page shows."""
+    return Response.json(data, status=status, headers={"x-content-type-options": "nosniff"}, default=str)
 
 
 def page(template: str, status: int = 200, **context) -> Response:
