@@ -6,9 +6,12 @@ Signatures:
   data-bluesky-cid="CID">``, the embed code of bsky.app: a ``<p>`` with the text, then
   ``&mdash; Name (<a href=".../profile/DID">@handle</a>) <a href=".../profile/DID/post/RKEY">date</a>``;
 - ``<iframe src="https://embed.bsky.app/embed/DID/app.bsky.feed.post/RKEY">`` (what embed.js renders),
-  whatever attribute holds the URL.
+  whatever attribute holds the URL;
+- lazy or consent placeholders holding a post URL (or AT URI) in a ``data-*`` attribute, any element with
+  ``data-bluesky-uri`` among them (embed.js renders every one), WordPress embed blocks holding the URL
+  as their only text and editors' ``<oembed url>`` (``placeholders``).
 
-Not embeds: links to profiles or posts in prose, follow buttons.
+Not embeds: links to profiles or posts in prose, follow buttons, share intents, feeds and starter packs.
 
 ``post_id`` is the AT URI ``at://AUTHORITY/app.bsky.feed.post/RKEY`` with the authority as the page gives
 it (a DID in embed codes; a handle when only a bsky.app URL with a handle is known); ``url`` is
@@ -22,6 +25,7 @@ from archiver.platforms.dates import parse_embed_date
 from archiver.models import Embed
 from archiver.platforms import PostRef
 from archiver.platforms.markup import clean_text, has_class, inside, raw_markup, text_with_breaks
+from archiver.platforms.placeholders import placeholder_embed
 from archiver.fetch.sources import oembed_snapshot
 
 NAME = "bluesky"
@@ -32,9 +36,15 @@ NAME = "bluesky"
 SIGNATURES = (
     (("bluesky-embed", "data-bluesky-uri"), f"//blockquote[{has_class('bluesky-embed')} or @data-bluesky-uri]"),
     (("embed.bsky.app", "data-bluesky-uri"), "//iframe[@data-bluesky-uri or @*[contains(., 'embed.bsky.app/embed/')]]"),
+    (("wp-block-embed",), "//figure[contains(@class, 'wp-block-embed')]"),
+    (("<oembed",), "//oembed[@url]"),
 )
+# Placeholders holding a post URL in a data-* attribute: detection finds the attribute from where these occur.
+URL_MARKERS = ("bsky.app/profile/", "app.bsky.feed.post", "bsky.app\\/profile\\/")
 HINTS = tuple(dict.fromkeys(h for hints, _ in SIGNATURES for h in hints))
-XPATH = " | ".join(xpath for _, xpath in SIGNATURES)
+XPATH = " | ".join([xpath for _, xpath in SIGNATURES] + [
+    "//*[not(self::a)][@*[starts-with(name(), 'data-') and (contains(., 'bsky.app/') or contains(., 'app.bsky.feed.post'))]]",
+])
 
 _ACTOR = r"(?P<actor>did:[a-z]+:[A-Za-z0-9._:%-]{1,200}|[A-Za-z0-9][A-Za-z0-9.-]{0,252}\.[A-Za-z]{2,63})"
 _RKEY = r"(?P<rkey>[A-Za-z0-9._~:-]{1,512})"
@@ -88,7 +98,7 @@ def from_element(el, context: str) -> Embed | None:
             post_id=ref.post_id, url=ref.url, handle=ref.handle, context=context,
             position=el.sourceline or 0, raw=raw_markup(el),
         )
-    return None
+    return placeholder_embed(el, context, ("bluesky", "bsky"), parse_url)
 
 
 def _from_blockquote(bq, context: str) -> Embed | None:
@@ -129,7 +139,7 @@ def _footer_parts(bq):
         yield child.tail or ""
 
 
-__all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url"]
+__all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "URL_MARKERS", "from_element", "parse_url"]
 
 
 # How a post is snapshotted: the platform's key-less oEmbed endpoint, then the Wayback Machine.

@@ -5,9 +5,12 @@ Signatures:
 - ``<iframe src="https://INSTANCE/@USER/ID/embed" class="mastodon-embed">``, the embed code of Mastodon
   up to 4.2 (the class is optional: the ``/@USER/ID/embed`` path is the signature);
 - ``<blockquote class="mastodon-embed" data-embed-url="https://INSTANCE/@USER/ID/embed">``, the embed
-  code of Mastodon 4.3+, which links to ``https://INSTANCE/@USER/ID``.
+  code of Mastodon 4.3+, which links to ``https://INSTANCE/@USER/ID``;
+- the iframe on the longer route ``https://INSTANCE/users/USER/statuses/ID/embed``;
+- lazy or consent placeholders holding a post URL in a ``data-*`` attribute, WordPress embed blocks
+  holding it as their only text and editors' ``<oembed url>`` (``placeholders``).
 
-Not embeds: links to posts or profiles, follow buttons, ``rel="me"`` links.
+Not embeds: links to posts or profiles, follow buttons, ``rel="me"`` links, share buttons.
 
 ``post_id`` is ``INSTANCE/ID`` (host lowercased, without ``www.``): a status id is only unique on the
 server that issued it, and the embed always names the author's own server. ``url`` is
@@ -25,6 +28,7 @@ from urllib.parse import urlsplit
 from archiver.models import Embed
 from archiver.platforms import PostRef
 from archiver.platforms.markup import embed_from_ref, has_class
+from archiver.platforms.placeholders import placeholder_embed
 from archiver.fetch.sources import oembed_snapshot
 
 NAME = "mastodon"
@@ -35,11 +39,18 @@ NAME = "mastodon"
 # ends in "/embed" followed by the attribute's closing quote, on any server's name.
 SIGNATURES = (
     (("mastodon-embed", "/embed\"", "/embed'", "/embed\\\""),
-     f"//iframe[{has_class('mastodon-embed')} or @*[contains(., '/@') and contains(., '/embed')]]"),
+     f"//iframe[{has_class('mastodon-embed')} or @*[(contains(., '/@') or contains(., '/statuses/'))"
+     " and contains(., '/embed')]]"),
     (("mastodon-embed", "data-embed-url"), f"//blockquote[{has_class('mastodon-embed')} or @data-embed-url]"),
+    (("wp-block-embed",), "//figure[contains(@class, 'wp-block-embed')]"),
+    (("<oembed",), "//oembed[@url]"),
 )
+# Placeholders holding a post URL in a data-* attribute: detection finds the attribute from where these occur.
+URL_MARKERS = ("/@", "/statuses/")
 HINTS = tuple(dict.fromkeys(h for hints, _ in SIGNATURES for h in hints))
-XPATH = " | ".join(xpath for _, xpath in SIGNATURES)
+XPATH = " | ".join([xpath for _, xpath in SIGNATURES] + [
+    "//*[not(self::a)][@*[starts-with(name(), 'data-') and (contains(., '/@') or contains(., '/statuses/'))]]",
+])
 
 _PATH = re.compile(
     r"^/(?:web/)?(?:@(?P<user>[A-Za-z0-9_.-]{1,64})(?:@(?P<remote>[A-Za-z0-9.-]+))?/(?P<id>\d{1,20})"
@@ -115,11 +126,11 @@ def from_element(el, context: str) -> Embed | None:
         if ref is None and "mastodon-embed" in classes:
             ref = next((r for r in (parse_url(a.get("href")) for a in el.iter("a")) if r), None)
         return embed_from_ref(el, context, "blockquote.mastodon-embed", ref) if ref else None
-    return None
+    return placeholder_embed(el, context, ("mastodon", "fediverse"), parse_url)
 
 
 
-__all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url"]
+__all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "URL_MARKERS", "from_element", "parse_url"]
 
 
 def _oembed_endpoint(ctx, url: str):

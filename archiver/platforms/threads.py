@@ -5,9 +5,11 @@ Signatures:
 - ``<blockquote class="text-post-media" data-text-post-permalink="https://www.threads.net/@USER/post/CODE">``,
   the embed code of threads.net / threads.com (it links to the post and says "View on Threads");
 - ``<iframe src="https://www.threads.net/@USER/post/CODE/embed">`` (what embed.js renders), whatever
-  attribute holds the URL.
+  attribute holds the URL;
+- lazy or consent placeholders holding a post URL in a ``data-*`` attribute, WordPress embed blocks
+  holding it as their only text and editors' ``<oembed url>`` (``placeholders``).
 
-Not embeds: profile links and follow buttons (``threads.net/@USER``), links to posts in prose.
+Not embeds: profile links and follow buttons (``threads.net/@USER``), links to posts in prose, share intents.
 
 ``post_id`` is the post's shortcode; ``url`` is ``https://www.threads.com/@USER/post/CODE`` (threads.net
 URLs redirect there), or ``https://www.threads.com/t/CODE`` when the author is unknown.
@@ -19,6 +21,7 @@ import re
 from archiver.models import Embed
 from archiver.platforms import PostRef
 from archiver.platforms.markup import embed_from_ref, has_class
+from archiver.platforms.placeholders import placeholder_embed
 from archiver.fetch.sources import web_archive_snapshot
 
 NAME = "threads"
@@ -31,9 +34,16 @@ SIGNATURES = (
      f"//blockquote[{has_class('text-post-media')} or @data-text-post-permalink]"),
     (("threads.net/@", "threads.com/@", "threads.net\\/@", "threads.com\\/@", "threads.net/t/", "threads.com/t/"),
      "//iframe[@*[(contains(., 'threads.net/') or contains(., 'threads.com/')) and contains(., '/embed')]]"),
+    (("wp-block-embed",), "//figure[contains(@class, 'wp-block-embed')]"),
+    (("<oembed",), "//oembed[@url]"),
 )
+# Placeholders holding a post URL in a data-* attribute: detection finds the attribute from where these occur.
+URL_MARKERS = ("threads.net/@", "threads.com/@", "threads.net/t/", "threads.com/t/", "threads.net\\/@",
+               "threads.com\\/@")
 HINTS = tuple(dict.fromkeys(h for hints, _ in SIGNATURES for h in hints))
-XPATH = " | ".join(xpath for _, xpath in SIGNATURES)
+XPATH = " | ".join([xpath for _, xpath in SIGNATURES] + [
+    "//*[not(self::a)][@*[starts-with(name(), 'data-') and (contains(., 'threads.net/') or contains(., 'threads.com/'))]]",
+])
 
 _POST_URL = re.compile(
     r"^(?:https?:)?(?://)?(?:www\.)?threads\.(?:net|com)/(?:@(?P<handle>[A-Za-z0-9._]{1,30})/post|t)"
@@ -77,11 +87,11 @@ def from_element(el, context: str) -> Embed | None:
         if ref is None:
             return None
         return embed_from_ref(el, context, "blockquote.text-post-media", ref)
-    return None
+    return placeholder_embed(el, context, ("threads",), parse_url)
 
 
 
-__all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url", "canonical_url"]
+__all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "URL_MARKERS", "from_element", "parse_url", "canonical_url"]
 
 
 # How a post is snapshotted: no key-less source of its own yet, so what the Wayback Machine holds of it.

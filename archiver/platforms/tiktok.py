@@ -6,9 +6,12 @@ Signatures:
   the embed code of tiktok.com (its ``<section>`` holds the author link and the caption);
 - ``<iframe src="https://www.tiktok.com/embed/v2/ID">`` (what embed.js renders), ``/embed/ID`` and the
   player ``https://www.tiktok.com/player/v1/ID``, whatever attribute holds the URL;
-- ``<amp-tiktok data-src="ID or URL">``.
+- ``<amp-tiktok data-src="ID or URL">``;
+- lazy or consent placeholders holding a video URL in a ``data-*`` attribute, WordPress embed blocks
+  holding it as their only text and editors' ``<oembed url>`` (``placeholders``).
 
-Not embeds: profile links and follow buttons (``tiktok.com/@USER``), share links (``vm.tiktok.com/...``).
+Not embeds: profile links and follow buttons (``tiktok.com/@USER``), share links (``vm.tiktok.com/...``),
+creator embeds (a blockquote naming a profile), iframes of other hosts whose name ends in "tiktok.com".
 
 ``post_id`` is the numeric video id; ``url`` is ``https://www.tiktok.com/@USER/video/ID`` when the author
 is known, else the embed URL ``https://www.tiktok.com/embed/v2/ID``.
@@ -20,6 +23,7 @@ import re
 from archiver.models import Embed
 from archiver.platforms import PostRef
 from archiver.platforms.markup import clean_text, has_class, raw_markup
+from archiver.platforms.placeholders import placeholder_embed
 from archiver.fetch.sources import oembed_snapshot
 
 NAME = "tiktok"
@@ -32,11 +36,17 @@ SIGNATURES = (
     (("tiktok.com/embed", "tiktok.com/player", "tiktok.com\\/embed", "tiktok.com\\/player"),
      "//iframe[@*[contains(., 'tiktok.com/embed') or contains(., 'tiktok.com/player/')]]"),
     (("amp-tiktok",), "//amp-tiktok"),
+    (("wp-block-embed",), "//figure[contains(@class, 'wp-block-embed')]"),
+    (("<oembed",), "//oembed[@url]"),
 )
+# Placeholders holding a video URL in a data-* attribute: detection finds the attribute from where these occur.
+URL_MARKERS = ("tiktok.com/@", "tiktok.com/embed", "tiktok.com/player", "tiktok.com\\/@")
 HINTS = tuple(dict.fromkeys(h for hints, _ in SIGNATURES for h in hints))
-XPATH = " | ".join(xpath for _, xpath in SIGNATURES)
+XPATH = " | ".join([xpath for _, xpath in SIGNATURES]
+                   + ["//*[not(self::a)][@*[starts-with(name(), 'data-') and contains(., 'tiktok.com')]]"])
 
-_HOST = r"(?:https?:)?(?://)?(?:(?:www|m|vt|us)\.)?tiktok\.com"
+# Nothing of a host name before it: www.notatiktok.com is another site.
+_HOST = r"(?<![\w.-])(?:https?:)?(?://)?(?:(?:www|m|vt|us)\.)?tiktok\.com"
 _VIDEO_URL = re.compile(
     _HOST + r"/(?:@(?P<handle>[A-Za-z0-9._]{1,40})/(?:video|photo)/|embed/(?:v\d/)?|player/v\d/|v/|share/video/)"
     r"(?P<id>\d{6,25})(?=[/?#&.\"']|$)",
@@ -66,7 +76,7 @@ def parse_url(url: str | None) -> PostRef | None:
 def from_element(el, context: str) -> Embed | None:
     """Read one candidate element into an Embed, or None when it does not show one video."""
     tag = el.tag if isinstance(el.tag, str) else ""
-    if tag == "blockquote":
+    if tag == "blockquote" and "tiktok-embed" in (el.get("class") or "").split():
         return _from_blockquote(el, context)
     if tag == "iframe":
         for name, value in el.attrib.items():
@@ -82,7 +92,7 @@ def from_element(el, context: str) -> Embed | None:
             return _embed(el, context, "amp-tiktok", src)
         ref = parse_url(src)
         return _embed(el, context, "amp-tiktok", ref.post_id, ref.handle) if ref else None
-    return None
+    return placeholder_embed(el, context, ("tiktok",), parse_url)
 
 
 def _from_blockquote(bq, context: str) -> Embed | None:
@@ -122,7 +132,7 @@ def _embed(el, context: str, markup: str, video_id: str, handle: str | None = No
     )
 
 
-__all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "from_element", "parse_url", "canonical_url"]
+__all__ = ["NAME", "HINTS", "XPATH", "SIGNATURES", "URL_MARKERS", "from_element", "parse_url", "canonical_url"]
 
 
 # How a post is snapshotted: the platform's key-less oEmbed endpoint, then the Wayback Machine.
