@@ -282,8 +282,9 @@ def test_posts_by_status_and_platform(archive, ids):
 def test_foreign_keys_show_labels_not_ids(archive, ids):
     page = get(archive, "/archive/embeds").text
     sam = ids["posts"]["SamuelSusla"]
-    assert f'<a href="/archive/posts/{sam}">SamuelSusla</a>' in page
-    assert f'<a href="/archive/articles/{ids["story"]}">React Native&#39;s new renderer' in page
+    # Labelled as Datasette labels them, and linked to the cards people read them in.
+    assert f'href="/-/archiver/post/{sam}" title="show this post as a card">SamuelSusla</a>' in page
+    assert f'href="/-/archiver/article/{ids["story"]}" title="show this article&#39;s posts as cards">React Native' in page
     media = rows(archive, "/archive/media?_labels=on")
     assert media[0]["post_id"] == {"value": sam, "label": "SamuelSusla"}
 
@@ -397,6 +398,9 @@ def test_which_posts_in_this_article_are_gone(archive, ids):
     by_url = rows(archive, "/archive/gone_posts_in_article?article=https://daily-build.example/2023/04/"
                            "react-native-renderer")
     assert [r["post_id"] for r in by_url] == [r["post_id"] for r in by_id]
+    slashed = rows(archive, "/archive/gone_posts_in_article?article=https://daily-build.example/2023/04/"
+                            "react-native-renderer/")
+    assert [r["post_id"] for r in slashed] == [r["post_id"] for r in by_id]  # a trailing slash is the same page
     assert rows(archive, f"/archive/gone_posts_in_article?article={ids['seed']}") == []
 
 
@@ -406,6 +410,39 @@ def test_every_article_that_embedded_this_post(archive, ids):
         (ids["story"], "SamuelSusla", "blockquote.twitter-tweet")]
     by_id = rows(archive, f"/archive/articles_embedding_post?post={ids['posts']['atrupar']}")
     assert [r["article_id"] for r in by_id] == [ids["seed"]]
+    from urllib.parse import quote
+
+    # A pasted post URL, in any form detection accepts, finds the post (parsed by the same code).
+    for pasted in (f"https://x.com/SamuelSusla/status/{PHOTO_ID}", f"https://twitter.com/samuelsusla/status/{PHOTO_ID}",
+                   f"https://mobile.twitter.com/SamuelSusla/status/{PHOTO_ID}?s=20&t=abc",
+                   f"twitter.com/SamuelSusla/status/{PHOTO_ID}/photo/1", f" https://x.com/i/web/status/{PHOTO_ID} "):
+        found = rows(archive, f"/archive/articles_embedding_post?post={quote(pasted)}")
+        assert [r["article_id"] for r in found] == [ids["story"]], pasted
+    assert rows(archive, f"/archive/articles_embedding_post?post={quote('https://x.com/SamuelSusla/status/1')}") == []
+
+
+def test_a_card_links_the_diff_of_its_last_two_snapshots(archive, ids):
+    before, after = ids["deleted_snapshots"]
+    pid = ids["posts"]["jarredsumner"]
+    page = get(archive, f"/-/archiver/post/{pid}").text
+    assert f'href="/archive/snapshot_diff?snapshot_a={before}&amp;snapshot_b={after}"' in page
+    assert "snapshot_diff" not in get(archive, f"/-/archiver/post/{ids['posts']['atrupar']}").text  # one snapshot
+    sheet = get(archive, "/-/archiver/static/tables.css")
+    assert sheet.status_code == 200 and "overflow-wrap: anywhere" in sheet.text
+    assert "/-/archiver/static/tables.css" in get(archive, "/archive/snapshot_diff").text
+
+
+def test_ids_are_links_to_cards_in_views_and_queries(archive, ids):
+    html = get(archive, f"/archive/gone_posts_in_article?article={ids['story']}").text
+    pid = ids["posts"]["jarredsumner"]
+    assert f'<a class="archiver-card-link" href="/-/archiver/post/{pid}"' in html
+    assert f'href="/-/archiver/article/{ids["story"]}"' in html
+    snapshot = re.search(r'href="/-/archiver/snapshot/(\d+)"', html)
+    assert snapshot, "last_archived_snapshot_id links to its record"
+    view = get(archive, "/archive/posts_gone").text
+    assert 'href="/-/archiver/post/' in view
+    embeds = get(archive, "/archive/embeds").text  # a table's post_id too
+    assert 'class="archiver-card-link" href="/-/archiver/post/' in embeds
 
 
 def test_what_changed_between_two_snapshots(archive, ids):

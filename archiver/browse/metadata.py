@@ -262,14 +262,16 @@ SELECT p.id AS post_id, p.platform, p.handle, p.author_name, p.status, p.status_
 FROM articles a
 JOIN (SELECT DISTINCT article_id, post_id FROM embeds) e ON e.article_id = a.id
 JOIN posts p ON p.id = e.post_id
-WHERE (a.id = :article OR a.url = :article OR a.canonical_url = :article OR a.source = :article)
+WHERE (a.id = :article OR rtrim(a.url, '/') = rtrim(:article, '/')
+       OR rtrim(a.canonical_url, '/') = rtrim(:article, '/') OR rtrim(a.source, '/') = rtrim(:article, '/'))
   AND p.status IN """ + GONE_SQL + """
 ORDER BY p.status_changed_at DESC, p.id
 """.strip(),
     },
     "articles_embedding_post": {
         "title": "Every article that embedded this post",
-        "description": "post: a post id (posts.id) or the platform's post id.",
+        "description": "post: a post's URL in any form (x.com or twitter.com, mobile., with a query string), "
+                       "its id (posts.id) or the platform's post id.",
         "sql": """
 SELECT a.id AS article_id, a.title, a.site_name, a.published_at,
        coalesce(a.canonical_url, a.url, a.source) AS location,
@@ -279,7 +281,7 @@ SELECT a.id AS article_id, a.title, a.site_name, a.published_at,
 FROM posts p
 JOIN embeds e ON e.post_id = p.id
 JOIN articles a ON a.id = e.article_id
-WHERE p.id = :post OR p.platform_post_id = :post
+WHERE p.id = :post OR p.platform_post_id = :post OR p.platform || ':' || p.platform_post_id = archiver_post_key(:post)
 GROUP BY a.id, p.id
 ORDER BY first_detected_at, a.id
 """.strip(),

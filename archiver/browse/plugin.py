@@ -187,7 +187,8 @@ def byte_range(header: str, size: int) -> tuple[int, int] | tuple | None:
 
 
 async def css_route(request):
-    return Response((HERE / "static" / "archiver.css").read_text(encoding="utf-8"), content_type="text/css",
+    sheet = request.url_vars.get("sheet", "archiver")
+    return Response((HERE / "static" / f"{sheet}.css").read_text(encoding="utf-8"), content_type="text/css",
                     headers={"x-content-type-options": "nosniff", "cache-control": "max-age=300"})
 
 
@@ -203,7 +204,7 @@ def register_routes(datasette):
         (r"^/-/archiver/post/(?P<post_id>\d{1,18})$", post_page),
         (r"^/-/archiver/article/(?P<article_id>\d{1,18})(?:\.(?P<format>json))?$", article_page),
         (r"^/-/archiver/media/(?P<media_id>\d{1,18})$", media_route),
-        (r"^/-/archiver/static/archiver\.css$", css_route),
+        (r"^/-/archiver/static/(?P<sheet>archiver|tables)\.css$", css_route),
         *EVIDENCE_ROUTES,
     )]
 
@@ -227,6 +228,9 @@ _CARD_LINKS = {
     ("articles", "title"): "article",
     ("articles_overview", "article_id"): "article",
 }
+# Wherever these columns appear (views, canned queries, tables), the id is a link to its card or record.
+_ID_COLUMNS = {"post_id": "post", "article_id": "article", "snapshot_id": "snapshot",
+               "last_archived_snapshot_id": "snapshot"}
 _STATUS_COLUMNS = {("posts", "status"), ("posts_overview", "status"), ("posts_gone", "status_now"),
                    ("posts_gone", "to_status"), ("fetch_queue", "status"), ("post_status_changes", "to_status"),
                    ("post_status_changes", "from_status")}
@@ -234,7 +238,7 @@ _STATUS_COLUMNS = {("posts", "status"), ("posts_overview", "status"), ("posts_go
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
-    kind = _CARD_LINKS.get((table, column))
+    kind = _CARD_LINKS.get((table, column)) or _ID_COLUMNS.get(column)
     status = (table, column) in _STATUS_COLUMNS
     if not kind and not status:
         return None
@@ -247,13 +251,17 @@ def render_cell(row, value, column, table, database, datasette):
                 return None
             css = re.sub(r"[^a-z_]", "", value.lower())
             return markupsafe.Markup('<span class="archiver-status archiver-status-{}">{}</span>').format(css, value)
-        try:  # in the tables the link goes by the row's id; in the views the cell is the id
-            pk = int(row["id"] if table in ("posts", "articles") else value)
+        # a foreign key Datasette expanded is {"value": id, "label": ...}
+        cell = value.get("value") if isinstance(value, dict) else value
+        try:  # in the tables the link goes by the row's id; in the views and queries the cell is the id
+            pk = int(row["id"] if (table, column) in _CARD_LINKS and table in ("posts", "articles") else cell)
         except (TypeError, ValueError, IndexError, KeyError):
             return None
         href = datasette.urls.path(f"-/archiver/{kind}/{pk}")
-        label = value if value not in (None, "") else ("card" if kind == "post" else "untitled")
-        title = "show this post as a card" if kind == "post" else "show this article's posts as cards"
+        label = value.get("label") if isinstance(value, dict) and value.get("label") else cell
+        label = label if label not in (None, "") else ("card" if kind == "post" else "untitled")
+        title = {"post": "show this post as a card", "article": "show this article's posts as cards",
+                 "snapshot": "show this snapshot's WARC record"}[kind]
         return markupsafe.Markup('<a class="archiver-card-link" href="{}" title="{}">{}</a>').format(
             href, title, label)
 
@@ -264,7 +272,8 @@ def render_cell(row, value, column, table, database, datasette):
 def extra_css_urls(database, datasette):
     async def inner():
         if database and database == await archive_name(datasette):
-            return [datasette.urls.path("-/archiver/static/archiver.css")]
+            return [datasette.urls.path("-/archiver/static/archiver.css"),
+                    datasette.urls.path("-/archiver/static/tables.css")]
         return []
 
     return inner
@@ -277,6 +286,27 @@ def prepare_connection(conn, database, datasette):
     config = configured(datasette)
     if config.get("read_only") and database == config.get("database"):
         conn.execute("PRAGMA query_only = 1")
+    conn.create_function("archiver_post_key", 1, post_key, deterministic=True)
+
+
+def post_key(value) -> str | None:
+    """``platform:post_id`` of a pasted post URL (x.com, twitter.com, mobile., query strings, any platform
+    detection knows), by the same code detection uses; the value itself when it names no post."""
+    if not isinstance(value, str):
+        return value
+    from archiver.platforms import load_platforms
+
+    text = value.strip()
+    if re.match(r"^[\w.-]+\.[a-z]{2,}/", text, re.IGNORECASE):  # pasted without its scheme
+        text = "https://" + text
+    for mod in load_platforms():
+        try:
+            ref = mod.parse_url(text)
+        except (ValueError, TypeError):
+            ref = None
+        if ref is not None:
+            return f"{ref.platform}:{ref.post_id}"
+    return value.strip()
 
 
 @hookimpl

@@ -193,6 +193,7 @@ async def load_post(db, post_id: int) -> dict | None:
         db, "SELECT method, resolved_post_id, detail, resolved_at FROM resolutions WHERE post_id = ? ORDER BY id",
         [pid])
     post["timestamps"] = await post_timestamps(db, pid)
+    post["diff"] = _last_two(post["snapshots"])
     archived = [s for s in post["snapshots"] if s["outcome"] == "archived" and s["text"]]
     post["platform_text"] = None
     if archived and _words(archived[-1]["text"]) != _words(post["text"]):
@@ -216,6 +217,15 @@ async def post_timestamps(db, post_id: int) -> list[dict]:
         if "no such table" in str(exc):
             return []
         raise
+
+
+def _last_two(snapshots: list[dict]) -> tuple | None:
+    """(older id, newer id, source) of the latest two snapshots of one source, for the diff query."""
+    by_source: dict[str, list[int]] = {}
+    for s in snapshots:
+        by_source.setdefault(s["source"], []).append(s["id"])
+    pairs = [(ids[-2], ids[-1], source) for source, ids in by_source.items() if len(ids) >= 2]
+    return max(pairs, key=lambda p: p[1]) if pairs else None
 
 
 def _words(text) -> str:
