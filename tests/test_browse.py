@@ -635,3 +635,19 @@ def test_serve_refuses_a_missing_archive(tmp_path):
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: {tmp_path / 'nope.db'}: no such archive (hint: run `archiver archive SOURCE` first)"
     assert not (tmp_path / "nope.db").exists()
+
+
+@pytest.mark.parametrize("path, status, said", [
+    ("/archive/posts?_sort=nope", 400, "Cannot sort posts by 'nope'"),
+    ("/archive/posts_overview?_sort_desc=nope", 400, "Cannot sort posts_overview by 'nope'"),
+    ("/archive/posts.json?_sort=nope", 400, "it has no such column"),
+    ("/archive/posts?_sort=handle", 200, None),
+    ("/archive/posts?_search=%22", 200, None),
+    ("/archive/articles?_search=React%22", 200, "React Native"),
+    ("/archive/posts?_search=%22view+flattening%22", 200, None),
+])
+def test_typed_parameters_get_an_answer_not_an_error_page(archive, path, status, said):
+    response = get(archive, path)
+    assert response.status_code == status, response.text[:300]
+    if said:
+        assert said in response.text

@@ -27,6 +27,7 @@ from datasette.utils.asgi import AsgiFileDownload, Response
 from archiver.browse.access import LoginThrottle, guarded, wrap
 import archiver.browse.lists as lists
 from archiver.browse.evidence import ROUTES as EVIDENCE_ROUTES
+from archiver.browse.typed import repair
 from archiver.browse.web import (
     HERE, MEDIA_CSP, MEDIA_TYPES, archive_name, as_json, configured, linkify, load_post, media_file, no_archive,
     not_found, open_archive, page, rows, urls_for,
@@ -214,7 +215,7 @@ def asgi_wrapper(datasette):
     config = configured(datasette)
     limit = config.get("login_failures")
     throttle = LoginThrottle(int(limit), float(config.get("lockout", 900))) if limit else None
-    return lambda app: wrap(app, throttle, datasette.urls.path("/-/login"))
+    return lambda app: wrap(repair(app, datasette), throttle, datasette.urls.path("/-/login"))
 
 
 # --- the tables link to the cards ------------------------------------------------------------------
