@@ -651,3 +651,9 @@ def test_typed_parameters_get_an_answer_not_an_error_page(archive, path, status,
     assert response.status_code == status, response.text[:300]
     if said:
         assert said in response.text
+
+
+def test_a_canned_querys_browser_title_is_its_title(archive, ids):
+    page = get(archive, f"/archive/gone_posts_in_article?article={ids['story']}").text
+    assert "<title>archive: Which posts in this article are gone?</title>" in page
+    assert "SELECT" not in re.search(r"<title>(.*?)</title>", page, re.S).group(1)

@@ -58,4 +58,6 @@ def build_datasette(db_path, *, read_only: bool = True, settings: dict | None = 
     metadata["plugins"].update(restrictions.pop("plugins", {}))
     metadata.update(restrictions)
     limits = {"sql_time_limit_ms": access.sql_time_limit_ms} if access is not None else {}
-    return Datasette(files=[path], metadata=metadata, settings={**SETTINGS, **limits, **(settings or {})})
+    # Datasette's own templates, amended (datasette_templates/: a canned query's title is its title).
+    return Datasette(files=[path], metadata=metadata, settings={**SETTINGS, **limits, **(settings or {})},
+                     template_dir=str(Path(__file__).resolve().parent / "datasette_templates"))
