@@ -294,7 +294,7 @@ def run_once_command(ctx, db_path, config_path, log_json):
 def init_config(path, force):
     """Write a commented example archiver.toml."""
 
-    from archiver.config import example_config
+    from archiver.settings_doc import example_config
 
     target = Path(path)
     if target.exists() and not force:
