@@ -102,7 +102,7 @@ def test_bad_files_raise_one_line_errors(tmp_path, name, content, message):
 def test_size_cap(tmp_path):
     path = tmp_path / "big.html"
     path.write_bytes(b"<p>" + b"x" * 2000 + b"</p>")
-    with pytest.raises(SourceError, match="over the 0 MB cap"):
+    with pytest.raises(SourceError, match="file is 2 KiB, over the 1000-byte cap"):
         read_source(str(path), max_bytes=1000)
 
 

@@ -131,8 +131,8 @@ def test_pages_over_the_cap_are_refused_in_one_line(runner, db_path, tmp_path):
     result = runner.invoke(cli, ["archive", "--no-fetch", "--silent", "--db", str(db_path), "--max-bytes", "20000000",
                                  str(deep), str(huge)])
     assert result.exit_code == 1
-    size_mb = round(huge.stat().st_size / 2**20)
-    assert result.stderr.strip() == f"error: {huge}: file is {size_mb} MB, over the 19 MB cap (hint: raise it with --max-bytes)"
+    size_mib = f"{huge.stat().st_size / 2**20:.1f}".removesuffix(".0")
+    assert result.stderr.strip() == f"error: {huge}: file is {size_mib} MiB, over the 19.1 MiB cap (hint: raise it with --max-bytes)"
     assert open_db(db_path)["articles"].count == 1
 
 

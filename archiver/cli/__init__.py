@@ -19,11 +19,12 @@ from archiver.cli.options import (
 )
 
 class _Progress:
-    """A progress bar on stderr for many sources; nothing for one or with --silent."""
+    """A progress bar on stderr for many sources, on a terminal only; nothing for one or with --silent."""
 
     def __init__(self, total: int, silent: bool, label: str):
         self.bar = None
-        if not silent and total > 1:
+        # Not on a terminal, click prints the bare label once: a stray line in logs and pipes.
+        if not silent and total > 1 and sys.stderr.isatty():
             self.bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
             self.bar.__enter__()
 
@@ -68,6 +69,7 @@ def archive(sources, db_path, config_path, silent, max_bytes, no_fetch):
     from archiver.fetch.warc import WarcWriter
 
     settings = settings_for(config_path, db_path)
+    first = not Path(db_path).exists()
     db = open_archive(db_path, write=True)
     client = build_client(settings.http)
     warc = WarcWriter.for_db(db_path) if any(s.lower().startswith(("http://", "https://")) for s in sources) else None
@@ -105,6 +107,10 @@ def archive(sources, db_path, config_path, silent, max_bytes, no_fetch):
             f"-> {db_path}", err=True)
     if not no_fetch:
         _fetch(db_path, settings, silent=silent, quiet_stdout=True)
+    if first and totals["articles"] and not silent:
+        db_arg = "" if db_path == DEFAULT_DB else f" --db {db_path}"
+        click.echo(f"next: `archiver serve{db_arg}` to look at what was archived, `archiver status{db_arg}` "
+                   "for the counts", err=True)
     if totals["failed"]:
         sys.exit(1)
 
@@ -114,6 +120,8 @@ def _fetch(db_path, settings, *, limit=None, post_ids=None, silent=False, quiet_
     from archiver.run.fetching import run_fetch
 
     db = open_archive(db_path, write=True)
+    if post_ids:
+        _check_posts(db, db_path, post_ids)
 
     def on_result(result):
         if not quiet_stdout:
@@ -152,8 +160,22 @@ def _fetch(db_path, settings, *, limit=None, post_ids=None, silent=False, quiet_
     return summary
 
 
+def _check_posts(db, db_path, post_ids) -> None:
+    """Refuse, fetching nothing, --post ids that name no post or a post merged into another."""
+    from archiver.store.queue import known_posts
+
+    known = known_posts(db, post_ids)
+    missing = [str(i) for i in post_ids if i not in known]
+    merged = [f"post {i} was merged into post {known[i]} (fetch --post {known[i]})" for i in post_ids if known.get(i)]
+    if missing or merged:
+        db.close()
+        what = [f"no post {', '.join(missing)} in {db_path}"] if missing else []
+        raise click.ClickException("; ".join(what + merged) + " (hint: ids are posts.id, as `archiver serve` "
+                                   "shows them; nothing fetched)")
+
+
 @cli.command()
-@db_option
+@db_option(uses="existing")
 @config_option
 @silent_option
 @click.option("--limit", type=click.IntRange(1), help="At most this many posts.")
@@ -193,7 +215,7 @@ def detect(sources, config_path, max_bytes):
 
 
 @cli.command()
-@db_option
+@db_option(uses="existing")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
 def status(db_path, as_json):
     """Print what the archive holds: articles, embeds, posts by platform and status."""
@@ -238,6 +260,38 @@ def _daemon_settings(ctx, config_path, db_path):
     return settings_for(config_path, db_path), db_path
 
 
+def _check_work(settings, db_path) -> int | None:
+    """Refuse a daemon or run-once with no [[sources]] and no post to fetch or re-check; else the posts
+    it will only fetch and re-check when there are no sources (None when there are)."""
+    from archiver.store.posts import status_summary
+
+    if settings.sources:
+        return None
+    posts = 0
+    if Path(db_path).exists():
+        db = open_archive(db_path)
+        try:
+            posts = status_summary(db)["posts"]
+        finally:
+            db.close()
+    if not posts:
+        where = settings.path or "the settings (no archiver.toml found)"
+        raise click.ClickException(
+            f"nothing to do: no [[sources]] in {where} and no post in {db_path} to fetch or re-check "
+            "(hint: add [[sources]] to poll, `archiver init-config` shows how, or `archiver archive SOURCE` first)")
+    return posts
+
+
+def _only_recheck(posts: int | None, db_path) -> None:
+    """Say, as a log line, that with no [[sources]] the jobs only fetch and re-check the posts there are."""
+    if posts is not None:
+        import logging
+
+        logging.getLogger("archiver.daemon").warning(
+            "no [[sources]] to poll: only fetching and re-checking the %d post(s) in %s", posts, db_path,
+            extra={"event": "no_sources"})
+
+
 def log_json_option(fn):
     """--log-json: one JSON object per log line."""
     return click.option("--log-json", is_flag=True, help="Log one JSON object per line.")(fn)
@@ -256,7 +310,9 @@ def daemon(ctx, db_path, config_path, log_json):
     from archiver.run.daemon import run_daemon, setup_logging
 
     settings, db_path = _daemon_settings(ctx, config_path, db_path)
+    posts = _check_work(settings, db_path)
     setup_logging(log_json)
+    _only_recheck(posts, db_path)
     try:
         sys.exit(run_daemon(settings, db_path))
     except ArchiverError as exc:
@@ -274,7 +330,9 @@ def run_once_command(ctx, db_path, config_path, log_json):
     from archiver.run.schedule import JobRunner, run_once
 
     settings, db_path = _daemon_settings(ctx, config_path, db_path)
+    posts = _check_work(settings, db_path)
     setup_logging(log_json)
+    _only_recheck(posts, db_path)
     try:
         lock = take_archive(settings, db_path)
     except ArchiverError as exc:

@@ -22,7 +22,7 @@ def report_stamp(stamped) -> None:
 
 
 @click.command()
-@db_option
+@db_option(uses="existing")
 @config_option
 @click.argument("package", required=False, type=click.Path(dir_okay=False))
 @click.option("--tsa-root", "tsa_roots", multiple=True, type=click.Path(dir_okay=False, exists=True),
@@ -68,7 +68,7 @@ def verify(db_path, config_path, package, tsa_roots):
 
 
 @click.command()
-@db_option
+@db_option(uses="existing")
 @config_option
 def timestamp(db_path, config_path):
     """Ask the configured Time-Stamp Authorities to stamp every item not yet covered (fetch runs do it too)."""
@@ -93,7 +93,7 @@ def timestamp(db_path, config_path):
 
 
 @click.command()
-@db_option
+@db_option(uses="existing")
 @silent_option
 @click.option("--post", "post_ids", type=int, multiple=True, help="Export this post (posts.id); repeatable.")
 @click.option("--article", "article_ids", type=int, multiple=True,

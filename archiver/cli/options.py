@@ -10,10 +10,21 @@ from archiver.errors import ArchiverError
 DEFAULT_DB = "archive.db"
 
 
-def db_option(fn):
-    """--db PATH, the archive every command reads or writes."""
-    return click.option("--db", "db_path", default=DEFAULT_DB, envvar="ARCHIVER_DB", show_default=True,
-                        type=click.Path(dir_okay=False), help="SQLite archive (created if missing).")(fn)
+DB_HELP = {
+    "create": "SQLite archive (created if missing).",
+    "existing": "SQLite archive; it must exist (`archiver archive` creates it).",
+    "config": "SQLite archive; its settings file is archiver.toml beside it (unless --config).",
+}
+
+
+def db_option(fn=None, *, uses: str = "create"):
+    """--db PATH, the archive every command reads or writes; `uses` says what the help tells of it:
+    create (created if missing), existing (refused if missing), config (only locates archiver.toml)."""
+    def decorate(f):
+        return click.option("--db", "db_path", default=DEFAULT_DB, envvar="ARCHIVER_DB", show_default=True,
+                            type=click.Path(dir_okay=False), help=DB_HELP[uses])(f)
+
+    return decorate(fn) if fn is not None else decorate
 
 
 def silent_option(fn):
@@ -58,11 +69,12 @@ def require_archive(db_path: str) -> None:
 
 
 def open_archive(db_path: str, *, write: bool = False):
-    """The archive, opened (and migrated); with `write`, refused in one line when it cannot be written."""
+    """The archive, opened (and migrated); with `write`, refused in one line when it cannot be written,
+    without it, opened read-only as it is when it cannot be."""
     from archiver.store.db import ensure_writable, open_db
 
     try:
-        db = open_db(db_path)
+        db = open_db(db_path, read_only=not write)
         if write:
             ensure_writable(db, db_path)
         return db

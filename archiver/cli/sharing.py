@@ -2,16 +2,18 @@
 `passwd` (a user's password hash into archiver.toml)."""
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import re
+import socket
 import sys
 import tempfile
 from pathlib import Path
 
 import click
 
-from archiver.cli.options import config_option, db_option, fail, require_archive, settings_for
+from archiver.cli.options import config_option, db_option, fail, open_archive, require_archive, settings_for
 from archiver.errors import ArchiverError, ConfigError
 
 
@@ -25,8 +27,22 @@ def is_loopback(host: str) -> bool:
         return False  # a name: it may resolve to anything
 
 
+def check_port(host: str, port: int) -> None:
+    """Refuse in one line, before anything is printed or served, an address this machine cannot listen on."""
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds it
+            probe.bind(address)
+    except OSError as exc:
+        why = "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise click.ClickException(f"cannot serve on {host}:{port}: {why} "
+                                   "(hint: --port another one, or stop what listens there)") from None
+
+
 @click.command()
-@db_option
+@db_option(uses="existing")
 @config_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback needs [serve] passwords or --public.")
@@ -39,7 +55,7 @@ def serve(db_path, config_path, host, port, public):
 
     from archiver.browse import build_datasette
     from archiver.browse.access import Access
-    from archiver.store.db import open_db
+    from archiver.store.db import ensure_served
 
     require_archive(db_path)
     settings = settings_for(config_path, db_path)
@@ -49,16 +65,19 @@ def serve(db_path, config_path, host, port, public):
         raise click.ClickException(
             f"refusing to serve {db_path} on {host}, beyond this machine, to anyone who can reach it "
             f"(hint: `archiver passwd USER` to require a login, or --public to share it with everyone)")
+    db = open_archive(db_path)  # migrations and views when it can be written: the one write
     try:
-        db = open_db(db_path)  # migrations and views: the one write; Datasette itself opens it ?mode=ro
         counts = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("articles", "posts", "media")]
+    finally:
         db.close()
-    except ArchiverError as exc:  # a read-only copy: the tables are still worth serving
-        click.echo(f"warning: {exc}; serving it as it is", err=True)
-        counts = None
+    try:
+        ensure_served(db_path)  # Datasette opens it ?mode=ro: what it cannot open would be a 500 on every page
+    except ArchiverError as exc:
+        fail(exc)
+    check_port(host, port)
     access = Access.from_settings(settings.serve) if shared else None
     if public and not users:
-        held = f"{counts[0]} articles, {counts[1]} posts, {counts[2]} media files" if counts else "everything"
+        held = f"{counts[0]} articles, {counts[1]} posts, {counts[2]} media files"
         click.echo(f"PUBLIC: anyone who can reach {host}:{port} reads {held}, every stored body and WARC record, "
                    f"without a password; arbitrary SQL {'on' if access.allow_sql else 'off'}", err=True)
     ds = build_datasette(db_path, access=access)
@@ -69,7 +88,7 @@ def serve(db_path, config_path, host, port, public):
 
 @click.command()
 @click.argument("user")
-@db_option
+@db_option(uses="config")
 @config_option
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
 def passwd(user, db_path, config_path, password_stdin):
@@ -129,4 +148,4 @@ def write_password_hash(path: Path, user: str, hashed: str) -> None:
         raise ConfigError(f"{path}: cannot write: {exc.strerror}") from None
 
 
-__all__ = ["serve", "passwd", "is_loopback", "write_password_hash"]
+__all__ = ["serve", "passwd", "is_loopback", "check_port", "write_password_hash"]

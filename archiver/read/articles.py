@@ -24,19 +24,27 @@ _HTML_SNIFF = re.compile(rb"<(?:!doctype\s+html|html|head|body|meta|div|p|articl
 def expand_sources(sources: list[str]) -> Iterator[str]:
     """Each source as given, with folders replaced by the files under them (sorted, recursive).
 
-    A folder that cannot be listed is yielded itself, so that reading it names the problem.
+    A folder that cannot be listed, or that holds no file, is yielded itself, so that reading it names
+    the problem.
     """
     for source in sources:
         if source != "-" and not _is_url(source) and os.path.isdir(source):
             unreadable: list[OSError] = []
+            found = False
             for dirpath, dirnames, filenames in os.walk(source, onerror=unreadable.append):
-                yield from (err.filename for err in unreadable if err.filename)
+                for err in unreadable:
+                    if err.filename:
+                        found = True
+                        yield err.filename
                 unreadable.clear()
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 for name in sorted(filenames):
                     if not name.startswith("."):
+                        found = True
                         yield os.path.join(dirpath, name)
             yield from (err.filename for err in unreadable if err.filename)
+            if not found and not unreadable:
+                yield source
         else:
             yield source
 
@@ -48,7 +56,7 @@ def read_source(source: str, *, client=None, policy=None, stdin=None,
         stream = stdin if stdin is not None else sys.stdin.buffer
         body = stream.read(max_bytes + 1)
         if len(body) > max_bytes:
-            raise SourceError("-", f"stdin is over the {max_bytes // (1024 * 1024)} MB cap")
+            raise SourceError("-", f"stdin is over the {cap_size(max_bytes)} cap", hint="raise it with --max-bytes")
         if not body.strip():
             raise SourceError("-", "is empty")
         # Two different texts piped in are two articles, not two versions of one called "-".
@@ -70,13 +78,12 @@ def _read_file(path: str, max_bytes: int) -> Article:
         if stat.S_ISDIR(info.st_mode):
             with os.scandir(p):
                 pass  # an unreadable folder raises here
-            raise SourceError(path, "is a folder with no readable files")
+            raise SourceError(path, "is a folder with no file to read (names starting with . are skipped)")
         if not stat.S_ISREG(info.st_mode):
             # Opening a FIFO blocks until something writes to it; a device or socket is no article either.
             raise SourceError(path, f"is not a regular file ({_file_type(info.st_mode)}): skipped")
         if size > max_bytes:
-            raise SourceError(path, f"file is {size / (1024 * 1024):.0f} MB, over the {max_bytes // (1024 * 1024)} MB cap",
-                              hint="raise it with --max-bytes")
+            raise SourceError(path, f"file is {over_cap(size, max_bytes)}", hint="raise it with --max-bytes")
         with p.open("rb") as fh:
             body = fh.read(max_bytes + 1)
     except FileNotFoundError:
@@ -94,6 +101,26 @@ def _read_file(path: str, max_bytes: int) -> Article:
         return article_from_bytes(file_key(path), body, kind=kind)
     except SourceError as exc:
         raise SourceError(path, exc.message, exc.hint) from None
+
+
+def human_size(n: int) -> str:
+    """A size as people read it: bytes, KiB or MiB, with one decimal where it matters (1.5 MiB)."""
+    if n < 1024:
+        return f"{n} byte" + ("" if n == 1 else "s")
+    unit, value = ("KiB", n / 1024) if n < 1024 * 1024 else ("MiB", n / (1024 * 1024))
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
+
+
+def cap_size(cap: int) -> str:
+    """A cap as it reads before "cap": 10-byte, 1.5 KiB, 64 MiB."""
+    return f"{cap}-byte" if cap < 1024 else human_size(cap)
+
+
+def over_cap(size: int, cap: int) -> str:
+    """'SIZE, over the CAP cap', in exact bytes when the two would read the same rounded."""
+    if human_size(size) == human_size(cap):
+        return f"{size:,} bytes, over the {cap:,}-byte cap"
+    return f"{human_size(size)}, over the {cap_size(cap)} cap"
 
 
 def _file_type(mode: int) -> str:
@@ -169,12 +196,26 @@ def article_from_bytes(source: str, body: bytes, *, kind: str | None = None,
         raise SourceError(source, f"not an article: {exc}") from None
     kind = kind or sniffed
     text, encoding, decoding = decode_noting(body, content_type, is_html=kind == "html")
-    published = None
+    published = title = None
     if kind == "text":
         m = _SEED_DATE.match(text)
         published = m.group(1) if m else None
+        title = text_title(text[m.end():] if m else text)
     return Article(source=source, kind=kind, body=body, text=text, sha256=hashlib.sha256(body).hexdigest(),
-                   encoding=encoding, decoding=decoding, published=published)
+                   encoding=encoding, decoding=decoding, published=published, title=title)
+
+
+TITLE_CHARS = 100  # a longer first line (a whole paragraph) is cut at a word before this
+
+
+def text_title(text: str) -> str | None:
+    """A text article's title: its first non-blank line, cut at a word boundary when long."""
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    line = " ".join(line.split())
+    if len(line) <= TITLE_CHARS:
+        return line or None
+    cut = line[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:-")
+    return cut + "…"
 
 
 def with_metadata(article: Article, root) -> Article:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import time
+import urllib.parse
 from pathlib import Path
 
 import sqlite_utils
@@ -14,14 +16,34 @@ from archiver.store.views import ensure_views
 
 FTS = {"posts": ["text", "author_name", "handle"], "articles": ["title", "site_name"]}
 
+# PRAGMA application_id of every archive: "ARCV" in ASCII (0x41524356), set when an archive is created
+# and by migration 0008 on older ones. `file archive.db` shows it; any other non-empty database is refused.
+APPLICATION_ID = 0x41524356
+# The tables of migration 0001: a database with no application_id but these is an archive from before 0008.
+CORE_TABLES = {"bodies", "articles", "article_versions", "posts", "embeds", "snapshots"}
+READ_ONLY_HINT = "commands that only read, like status and verify, still work"
 
-def open_db(path: str | Path, *, busy_timeout_ms: int = 30_000, create: bool = True) -> sqlite_utils.Database:
-    """Open (and create or migrate) the archive; WAL so readers never block the writer."""
+
+def _error(message: str, hint: str | None = None) -> StoreError:
+    err = StoreError(message)
+    err.hint = hint
+    return err
+
+
+def open_db(path: str | Path, *, busy_timeout_ms: int = 30_000, create: bool = True,
+            read_only: bool = False) -> sqlite_utils.Database:
+    """Open (and create or migrate) the archive; WAL so readers never block the writer.
+
+    Anything but an archive or an empty file is refused before SQLite writes a byte. With `read_only`,
+    an archive that cannot be written (a read-only file or folder) is opened for reading as it is.
+    """
     path = Path(path)
     if not create and not path.exists():
         raise StoreError(f"{path}: no such archive")
     if path.parent and not path.parent.exists():
         raise StoreError(f"{path}: folder {path.parent} does not exist")
+    if path.exists():
+        check_archive(path, busy_timeout_ms / 1000)
     try:
         conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000)
         db = sqlite_utils.Database(conn)
@@ -30,9 +52,126 @@ def open_db(path: str | Path, *, busy_timeout_ms: int = 30_000, create: bool = T
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA synchronous = NORMAL")
         ensure_schema(db)
+    except sqlite3.OperationalError as exc:
+        if _writable(path):
+            raise StoreError(f"{path}: cannot open the archive: {exc}") from None
+        if read_only and path.exists():
+            return _open_for_reading(path, busy_timeout_ms / 1000)
+        raise _not_writable(path) from None
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path}: cannot open the archive: {exc}") from None
     return db
+
+
+def check_archive(path: str | Path, timeout: float = 5.0) -> None:
+    """Raise StoreError unless `path` is an archive, an empty file, or one being created; reads only."""
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            return  # an empty file: a new archive
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot open the archive: {exc.strerror or exc}") from None
+    hint = "give --db the archive `archiver archive` made, or a new file name"
+    # Read through SQLite only: closing a descriptor of our own on the file would drop the locks this
+    # process's other connections hold on it. immutable=1 never creates -wal or -shm files beside another
+    # program's database; as it skips locking, a "not ours" is confirmed by a locked read before refusing.
+    found = failure = None
+    for mode in ("immutable=1", "mode=ro"):
+        try:
+            app_id, version, tables = _peek(path, mode, timeout)
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB:
+                raise _error(f"{path}: cannot open the archive: it is not a SQLite database", hint) from None
+            failure = failure or exc
+            continue
+        if app_id == APPLICATION_ID or (not app_id and (not tables or (version >= 1 and CORE_TABLES <= tables))):
+            return  # ours, being created, or an archive from before application_id
+        found = app_id, tables
+    if found is None:
+        raise StoreError(f"{path}: cannot open the archive: {failure}")
+    app_id, tables = found
+    if app_id:
+        what = f"application_id 0x{app_id:08X}"
+    else:
+        what = f"{len(tables)} table(s): " + ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+    raise _error(f"{path}: not an archive: a SQLite database of another program ({what}); left unchanged", hint)
+
+
+def _uri(path: Path, mode: str) -> str:
+    return f"file:{urllib.parse.quote(str(path.resolve()))}?{mode}"
+
+
+def _peek(path: Path, mode: str, timeout: float) -> tuple[int, int, set]:
+    conn = sqlite3.connect(_uri(path, mode), uri=True, timeout=timeout)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return (conn.execute("PRAGMA application_id").fetchone()[0], conn.execute("PRAGMA user_version").fetchone()[0],
+                tables)
+    finally:
+        conn.close()
+
+
+def _can_write(path: Path) -> bool:
+    access = dict(effective_ids=True) if os.access in os.supports_effective_ids else {}
+    return os.access(path, os.W_OK, **access)
+
+
+def _folder(path: Path) -> Path:
+    return path.parent if str(path.parent) else Path(".")
+
+
+def _writable(path: Path) -> bool:
+    return _can_write(_folder(path)) and (not path.exists() or _can_write(path))
+
+
+def _not_writable(path: Path) -> StoreError:
+    hint = READ_ONLY_HINT if path.exists() else "give --db a path in a folder you can write"
+    if path.exists() and _can_write(_folder(path)):
+        return _error(f"{path}: the archive cannot be written (a read-only file or folder)", hint)
+    return _error(f"{path}: the archive cannot be written: folder {_folder(path)} is not writable "
+                  "(SQLite keeps its -wal and -shm files beside the archive)", hint)
+
+
+def _open_for_reading(path: Path, timeout: float) -> sqlite_utils.Database:
+    """The archive opened read-only, as it is: no migration, no view updated, no file created."""
+    for mode in ("mode=ro", "immutable=1"):
+        # mode=ro needs the -shm file, which a read-only folder keeps only while a writer has it open;
+        # with none there, nothing can change the file meanwhile and immutable=1 reads it as it is.
+        conn = sqlite3.connect(_uri(path, mode), uri=True, timeout=timeout)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            break
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if mode == "immutable=1":
+                raise StoreError(f"{path}: cannot open the archive: {exc}") from None
+    db = sqlite_utils.Database(conn)
+    db.execute("PRAGMA query_only = ON")
+    version = schema_version(db)
+    if version != len(MIGRATIONS):
+        db.close()
+        if version > len(MIGRATIONS):
+            raise StoreError(f"archive schema {version} is newer than this archiver ({len(MIGRATIONS)}); upgrade it")
+        raise _error(f"{path}: the archive (schema {version}) needs upgrading to schema {len(MIGRATIONS)}, "
+                     "and it cannot be written", "run any command on it once where it can be written")
+    return db
+
+
+def ensure_served(path: str | Path) -> None:
+    """Raise StoreError unless the archive opens as Datasette opens it (?mode=ro, locking, WAL included)."""
+    path = Path(path)
+    try:
+        conn = sqlite3.connect(_uri(path, "mode=ro"), uri=True, timeout=5)
+        try:
+            conn.execute("SELECT count(*) FROM articles").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        if not _writable(path):
+            raise _error(f"{path}: cannot be served from the read-only folder {_folder(path)}: Datasette's "
+                         f"SQLite would need to create {path.name}-shm there",
+                         f"serve a copy in a folder you can write; {READ_ONLY_HINT} here") from None
+        raise StoreError(f"{path}: cannot be served: {exc}") from None
 
 
 def ensure_writable(db: sqlite_utils.Database, path: str | Path) -> None:
@@ -47,9 +186,7 @@ def ensure_writable(db: sqlite_utils.Database, path: str | Path) -> None:
             db.conn.execute("ROLLBACK")
     except sqlite3.OperationalError as exc:
         if "readonly" in str(exc) or "read-only" in str(exc):
-            err = StoreError(f"{path}: the archive cannot be written (a read-only file or folder)")
-            err.hint = "commands that only read, like status and verify, still work"
-            raise err from None
+            raise _not_writable(Path(path)) from None
         raise StoreError(f"{path}: cannot write to the archive: {exc}") from None
 
 
@@ -82,6 +219,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         with transaction(db):
             if schema_version(db) > number:
                 continue  # another process applied it while we waited for the write lock
+            if number == 0:
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # a new archive: marked as ours
             for statement in _statements(MIGRATIONS[number]):
                 db.execute(statement)
             db.execute(f"PRAGMA user_version = {number + 1}")

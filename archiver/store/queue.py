@@ -46,6 +46,15 @@ def release_dead_leases(db, now: str) -> int:
         return cur.rowcount
 
 
+def known_posts(db, post_ids) -> dict[int, int | None]:
+    """Which of `post_ids` are posts: each one's merged_into_id (None for a post of its own)."""
+    ids = list(post_ids)
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    return dict(db.execute(f"SELECT id, merged_into_id FROM posts WHERE id IN ({marks})", ids).fetchall())
+
+
 def claim_due_posts(db, now: str, *, limit: int | None = None, post_ids: list[int] | None = None,
                     statuses: tuple | None = None) -> list[QueuedPost]:
     """Posts due for fetching (or the given ids), leased so that another fetcher does not take them too."""

@@ -3,6 +3,8 @@
 One file per migration, ``NNNN_what.sql``; append a new file, never edit one that has shipped (archives
 in the field have applied it). 0005 makes posts due again that had been parked with no next fetch when
 their platform had no snapshot source of its own: the web archives became a source for every platform.
+0008 sets ``PRAGMA application_id`` to 0x41524356 ("ARCV", ``store.db.APPLICATION_ID``; a new archive
+gets it with 0001): ``open_db`` refuses any other non-empty database before writing to it.
 """
 from __future__ import annotations
 
