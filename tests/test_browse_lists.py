@@ -210,3 +210,25 @@ def test_in_a_browser_a_journalist_walks_from_search_to_a_card_and_back_on_a_pho
         proc.terminate()
         proc.wait(10)
     assert set(widths) == {"home", "search", "article", "post", "gone"}
+
+
+def test_posts_a_page_does_not_tell_apart_are_one_card(tmp_path):
+    db_path = tmp_path / "archive.db"
+    db = open_db(db_path)
+    blank = [Embed(platform="instagram", markup="test", detector="test", post_id=f"Blank{n:04d}xy", raw="")
+             for n in range(12)]
+    told = [Embed(platform="twitter", markup="test", detector="test", post_id=str(10**15 + n), handle=f"who{n}",
+                  raw="") for n in range(2)]
+    article = replace(article_from_bytes("https://news.example.org/many.html", b"<html><p>x</p></html>"),
+                      title="Many embeds")
+    save_article(db, article, told[:1] + blank + told[1:], "test")
+    db.close()
+    ds = build_datasette(db_path)
+
+    async def go():
+        return await ds.client.get("/-/archiver/article/1")
+    html = asyncio.run(go()).text
+    assert html.count('<article class="card') == 3  # two told apart, one for the twelve
+    assert "12 instagram embeds this page does not tell apart" in html
+    assert all(f'href="/-/archiver/post/{n}">post {n}</a>' in html for n in range(2, 14))
+    assert html.index("@who0") < html.index("12 instagram embeds") < html.index("@who1")  # in the page's order

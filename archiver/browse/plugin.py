@@ -74,8 +74,25 @@ async def article_page(datasette, request):
                            [article_id])
     if request.url_vars.get("format") == "json":
         return as_json({"article": article, "counts": counts, "versions": versions, "posts": posts})
-    return page("archiver_article.html", article=article, posts=posts, counts=counts, versions=versions,
-                 urls=urls, dbname=db.name, title=article["title"] or article["source"])
+    return page("archiver_article.html", article=article, posts=posts, groups=told_apart(posts), counts=counts,
+                 versions=versions, urls=urls, dbname=db.name, title=article["title"] or article["source"])
+
+
+def told_apart(posts: list[dict]) -> list[list[dict]]:
+    """The posts in page order, those a reader cannot tell apart (no author, handle, text or media, the
+    same platform and status) in one group at the place of the first: 85 empty cards are one line."""
+    groups: list[list[dict]] = []
+    blank: dict[tuple, list[dict]] = {}
+    for post in posts:
+        if post.get("author_name") or post.get("handle") or post.get("text") or post.get("media"):
+            groups.append([post])
+            continue
+        key = (post["platform"], post["status"])
+        if key not in blank:
+            blank[key] = []
+            groups.append(blank[key])
+        blank[key].append(post)
+    return groups
 
 
 async def index_page(datasette, request):
