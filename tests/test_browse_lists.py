@@ -232,3 +232,38 @@ def test_posts_a_page_does_not_tell_apart_are_one_card(tmp_path):
     assert "12 instagram embeds this page does not tell apart" in html
     assert all(f'href="/-/archiver/post/{n}">post {n}</a>' in html for n in range(2, 14))
     assert html.index("@who0") < html.index("12 instagram embeds") < html.index("@who1")  # in the page's order
+
+
+@pytest.mark.parametrize("written, stored", [
+    ("Wed, 04 May 2022 00:25:56 GMT", "2022-05-04T00:25:56Z"),
+    ("2022-05-04T00:25:56+02:00", "2022-05-03T22:25:56Z"),
+    ("2022-11-06T23:00:00.000Z", "2022-11-06T23:00:00Z"),
+    ("2022-05-04", "2022-05-04"),  # a date with no time stays a date
+    ("May 4, 2022", "2022-05-04"),
+    ("Wednesday, 4 May 2022 - 10:00", "2022-05-04"),
+    ("2009-04-11 18:06:36", "2009-04-11T18:06:36"),  # no zone said: none claimed
+    ("sometime last spring", None),
+])
+def test_publication_dates_are_stored_in_iso_with_the_text_beside(tmp_path, written, stored):
+    db = open_db(tmp_path / "archive.db")
+    save_article(db, replace(article_from_bytes("a.html", b"<html><p>x</p></html>"), published=written), [], "t")
+    assert db.execute("SELECT published_at, published_text FROM articles").fetchone() == (stored, written)
+
+
+def test_existing_dates_are_migrated_to_iso(tmp_path, monkeypatch):
+    import archiver.store.db as store
+    from archiver.store.migrations import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(store, "MIGRATIONS", MIGRATIONS[:8])  # an archive from before the ISO dates
+    db = open_db(path)
+    for n, written in enumerate(("Wed, 04 May 2022 00:25:56 GMT", "2022-05-04", "not a date", None)):
+        db.execute("INSERT INTO articles (source, published_at, first_seen_at, last_seen_at) VALUES (?, ?, 'x', 'x')",
+                   [f"a{n}.html", written])
+    db.conn.commit()
+    db.close()
+    monkeypatch.undo()
+    db = open_db(path)
+    assert db.execute("SELECT published_at, published_text FROM articles ORDER BY id").fetchall() == [
+        ("2022-05-04T00:25:56Z", "Wed, 04 May 2022 00:25:56 GMT"), ("2022-05-04", "2022-05-04"),
+        (None, "not a date"), (None, None)]

@@ -34,7 +34,9 @@ TABLES: dict[str, dict] = {
             "canonical_url": "The canonical URL the page declares.",
             "title": "Title from JSON-LD, OpenGraph or <title>.",
             "site_name": "The publication.",
-            "published_at": "Publication date the page declares.",
+            "published_at": "Publication date the page declares, in ISO 8601: UTC with a Z when the page gave a "
+                            "time and a zone, the date alone when it gave no time; empty when it is no date.",
+            "published_text": "The publication date as the page wrote it.",
             "latest_sha256": "SHA-256 of the latest version's bytes (in bodies).",
             "versions": "Distinct contents seen (article_versions).",
             "first_seen_at": "When archiver first read it (UTC).",

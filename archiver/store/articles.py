@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from archiver import __version__
-from archiver.clock import utcnow
+from archiver.clock import iso_published, utcnow
 from archiver.models import Article, Embed
 from archiver.store.db import put_body, transaction
 from archiver.store.posts import upsert_post
@@ -34,7 +34,9 @@ def save_article(db: sqlite_utils.Database, article: Article, embeds: list[Embed
         meta = {
             "url": article.final_url or article.url, "canonical_url": article.canonical_url,
             "title": article.title, "site_name": article.site_name, "author": article.author,
-            "published_at": article.published, "kind": article.kind,
+            # ISO 8601 for facets and filters; the text as the page wrote it beside it
+            "published_at": iso_published(article.published), "published_text": article.published,
+            "kind": article.kind,
         }
         if row is None:
             article_id = db["articles"].insert(
@@ -51,7 +53,8 @@ def save_article(db: sqlite_utils.Database, article: Article, embeds: list[Embed
             "encoding": article.encoding, "decoding": article.decoding, "size": len(article.body), "url": article.url,
             "final_url": article.final_url, "http_status": article.http_status,
             "content_type": (article.meta or {}).get("content_type"),
-            "title": article.title, "canonical_url": article.canonical_url, "published_at": article.published,
+            "title": article.title, "canonical_url": article.canonical_url,
+            "published_at": article.published,  # a version keeps what its page said, as written
             "site_name": article.site_name, "author": article.author, "fetched_at": article.fetched_at,
             **{k: (article.meta or {}).get(k) for k in ("warc_file", "warc_offset", "warc_length", "warc_span_offset",
                                                         "warc_span_length")},

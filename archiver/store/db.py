@@ -10,6 +10,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from archiver.clock import iso_published
 from archiver.errors import StoreError
 from archiver.store.migrations import MIGRATIONS
 from archiver.store.views import ensure_views
@@ -223,6 +224,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                 db.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # a new archive: marked as ours
             for statement in _statements(MIGRATIONS[number]):
                 db.execute(statement)
+            if number + 1 in DATA_STEPS:
+                DATA_STEPS[number + 1](db)
             db.execute(f"PRAGMA user_version = {number + 1}")
     for table, columns in FTS.items():
         if not db[table].detect_fts():
@@ -230,6 +233,19 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                 if not db[table].detect_fts():
                     db[table].enable_fts(columns, create_triggers=True, tokenize="unicode61")
     ensure_views(db)  # the views people browse, kept in step with the tables
+
+
+def _published_in_iso(db: sqlite_utils.Database) -> None:
+    """Migration 9's rows: published_at as written moves to published_text, and becomes ISO 8601 (NULL
+    when it is no date), so the date facet and filters see every dated article."""
+    rows = db.execute("SELECT id, published_at FROM articles WHERE published_at IS NOT NULL").fetchall()
+    for article_id, written in rows:
+        db.execute("UPDATE articles SET published_text = ?, published_at = ? WHERE id = ?",
+                   [written, iso_published(written), article_id])
+
+
+# Migrations whose rows need Python after their SQL, in the same transaction: number -> step.
+DATA_STEPS = {9: _published_in_iso}
 
 
 def _statements(script: str) -> list[str]:
