@@ -1,6 +1,7 @@
 """Make the README screenshot (docs/screenshot.png) again, from a demo archive built on the spot.
 
-    python scripts/screenshot.py [--out docs/screenshot.png] [--page article|post|index] [--keep DIR]
+    python scripts/screenshot.py [--out docs/screenshot.png] [--page article|post|index|gone] [--keep DIR]
+    python scripts/screenshot.py --page index --size 1200,560 --out docs/articles.png   # the card list
 
 The demo archive is the seed article plus a story whose posts are fetched from the local test
 upstream (tests/upstream.py) serving the real samples in ../shared/samples: no network is used.
@@ -50,6 +51,8 @@ def demo_png(width: int = 640, height: int = 360) -> bytes:
 def page_path(db_path: Path, page: str) -> str:
     queries = {"article": "SELECT 'article', id FROM articles WHERE title LIKE 'React Native%'",
                "post": "SELECT 'post', id FROM posts WHERE handle = 'SamuelSusla'"}
+    if page == "gone":
+        return "/-/archiver/gone"
     if page not in queries:
         return "/-/archiver/"
     conn = sqlite3.connect(db_path)
@@ -63,7 +66,7 @@ def page_path(db_path: Path, page: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
-    parser.add_argument("--page", choices=("article", "post", "index"), default="article")
+    parser.add_argument("--page", choices=("article", "post", "index", "gone"), default="article")
     parser.add_argument("--size", default="1200,1300", help="Window size, WIDTH,HEIGHT.")
     parser.add_argument("--keep", type=Path, help="Build the demo archive in this folder and keep it.")
     args = parser.parse_args()
