@@ -24,6 +24,7 @@ class Embed:
     context: str = "dom"  # dom | textarea | script-json | attr:NAME | text
     position: int = 0  # character offset in the analysed text (or source line for HTML)
     raw: str = ""  # the raw markup or text that matched (capped)
+    surrounding: str | None = None  # the article's paragraph just before the embed: what the page said of it
 
     def key(self) -> tuple:
         """Identity used to match the same post across sightings."""

@@ -267,3 +267,29 @@ def test_existing_dates_are_migrated_to_iso(tmp_path, monkeypatch):
     assert db.execute("SELECT published_at, published_text FROM articles ORDER BY id").fetchall() == [
         ("2022-05-04T00:25:56Z", "Wed, 04 May 2022 00:25:56 GMT"), ("2022-05-04", "2022-05-04"),
         (None, "not a date"), (None, None)]
+
+
+def test_each_embed_keeps_the_paragraph_before_it_and_only_what_cannot_be_told_apart_is_grouped(tmp_path):
+    from archiver.detect.scan import detect_html
+
+    blank = '<div class="instagram-media-lazy instagram"><a href="https://www.instagram.com/p/{code}/">View</a></div>'
+    page = ("<html><body><p>First, the mayor posted a photo of the flood.</p>" + blank.format(code="FloodPic001")
+            + "<p>Then the council answered with its own.</p>" + blank.format(code="Council0001")
+            + "".join(blank.format(code=f"Gallery{n:04d}") for n in range(5)) + "</body></html>")
+    embeds = detect_html(page)
+    assert [e.surrounding for e in embeds[:2]] == ["First, the mayor posted a photo of the flood.",
+                                                   "Then the council answered with its own."]
+    db = open_db(tmp_path / "archive.db")
+    save_article(db, replace(article_from_bytes("https://news.example.org/flood.html", page.encode()),
+                             title="Flood"), embeds, "test")
+    assert db.execute("SELECT surrounding FROM embeds ORDER BY id LIMIT 1").fetchone()[0].startswith("First, the")
+    db.close()
+    ds = build_datasette(tmp_path / "archive.db")
+
+    async def go():
+        return await ds.client.get("/-/archiver/article/1")
+    html = asyncio.run(go()).text
+    assert "just before it: “First, the mayor posted a photo of the flood.”" in html
+    # the first stands apart by its paragraph; the six after the second paragraph cannot be told apart
+    assert html.count('<article class="card') == 2 and "6 instagram embeds this page does not tell apart" in html
+    assert "just before them: “Then the council answered with its own.”" in html

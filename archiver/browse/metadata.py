@@ -77,6 +77,7 @@ TABLES: dict[str, dict] = {
             "position": "Character offset in the page.",
             "text": "The post's text as the article showed it.",
             "raw": "The embed's markup or text, verbatim.",
+            "surrounding": "The article's paragraph just before the embed: what the page said of it.",
             "detector": "The signature that found it.",
             "detected_at": "When it was detected (UTC).",
         },

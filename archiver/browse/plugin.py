@@ -63,9 +63,14 @@ async def article_page(datasette, request):
     if not found:
         return not_found(urls, db.name, f"article {article_id}")
     article = found[0]
-    ids = [r["post_id"] for r in await rows(
-        db, "SELECT post_id FROM embeds WHERE article_id = ? GROUP BY post_id ORDER BY min(id)", [article_id])]
-    posts = [p for p in [await load_post(db, pid) for pid in ids] if p is not None]
+    embedded = await rows(db, "SELECT post_id, min(id) AS first, surrounding FROM embeds WHERE article_id = ? "
+                              "GROUP BY post_id ORDER BY min(id)", [article_id])
+    posts = []
+    for row in embedded:
+        post = await load_post(db, row["post_id"])
+        if post is not None:
+            post["seen_with"] = row["surrounding"]  # what this article said just before it
+            posts.append(post)
     counts: dict[str, int] = {}
     for p in posts:
         counts[p["status"]] = counts.get(p["status"], 0) + 1
@@ -80,14 +85,15 @@ async def article_page(datasette, request):
 
 def told_apart(posts: list[dict]) -> list[list[dict]]:
     """The posts in page order, those a reader cannot tell apart (no author, handle, text or media, the
-    same platform and status) in one group at the place of the first: 85 empty cards are one line."""
+    same platform, status and paragraph before them) in one group at the place of the first: 85 empty
+    cards are one line."""
     groups: list[list[dict]] = []
     blank: dict[tuple, list[dict]] = {}
     for post in posts:
         if post.get("author_name") or post.get("handle") or post.get("text") or post.get("media"):
             groups.append([post])
             continue
-        key = (post["platform"], post["status"])
+        key = (post["platform"], post["status"], post.get("seen_with"))  # told apart by their paragraphs
         if key not in blank:
             blank[key] = []
             groups.append(blank[key])

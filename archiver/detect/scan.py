@@ -176,7 +176,24 @@ def detect_text(text: str) -> list[Embed]:
     for mod in _registry().platforms:
         if hasattr(mod, "detect_text"):
             found.extend(mod.detect_text(text))
-    return sorted(found, key=lambda e: e.position)
+    found.sort(key=lambda e: e.position)
+    spans = [(e.position, e.position + len(e.raw)) for e in found]
+    return [e if e.surrounding else replace(e, surrounding=_paragraph_before(text, e.position, spans))
+            for e in found]
+
+
+def _paragraph_before(text: str, position: int, spans: list) -> str | None:
+    """The last paragraph (lines between blank lines) before ``position`` that is not part of another
+    flattened post (``spans``: where each one lies)."""
+    start = max(0, position - 4000)
+    for m in reversed(list(re.finditer(r"\S(?:.|\n(?!\s*\n))*", text[start:position]))):
+        at = start + m.start()
+        if any(a <= at < b for a, b in spans):
+            continue
+        block = _WS.sub(" ", m.group(0)).strip()
+        if block:
+            return block[:_SURROUNDING_MAX]
+    return None
 
 
 def detect_html(text: str, page: ParsedPage | None = None, raw: bytes | None = None) -> list[Embed]:
@@ -276,7 +293,30 @@ def _offer(mod, el, context, position, found: list, seen: set) -> None:
     seen.add(key)
     embed = mod.from_element(el, context)
     if embed is not None:
+        if embed.surrounding is None and context == "dom":
+            embed = replace(embed, surrounding=surrounding(el))
         found.append(replace(embed, position=position) if position is not None else embed)
+
+
+_BLOCKS = ("p", "h2", "h3", "h4", "li", "figcaption")
+_SURROUNDING_MAX = 400  # characters of the paragraph kept
+_WS = re.compile(r"\s+")
+
+
+def surrounding(el) -> str | None:
+    """The text of the block just before an embed (its preceding paragraph, or its parent's): what the
+    article said of it, so that embeds with nothing else to tell them apart can be told apart."""
+    node, steps = el, 0
+    while node is not None and steps < 6:
+        sibling = node.getprevious()
+        while sibling is not None:
+            if isinstance(sibling.tag, str) and sibling.tag in _BLOCKS:
+                text = _WS.sub(" ", sibling.text_content()).strip()
+                if text:
+                    return text[:_SURROUNDING_MAX]
+            sibling = sibling.getprevious()
+        node, steps = node.getparent(), steps + 1
+    return None
 
 
 def _nested_fragments(root, hits: dict):

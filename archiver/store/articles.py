@@ -76,6 +76,7 @@ def save_article(db: sqlite_utils.Database, article: Article, embeds: list[Embed
                 "author_name": embed.author_name, "date": embed.date, "date_text": embed.date_text,
                 "text": embed.text, "lang": embed.lang, "pic_links": json.dumps(list(embed.pic_links)),
                 "links": json.dumps(list(embed.links)), "raw": embed.raw, "detector": embed.detector,
+                "surrounding": embed.surrounding,
                 "detector_version": detector_version, "detected_at": now,
             })
         return SaveResult(article_id, version_id, True, len(embeds), posts_added)

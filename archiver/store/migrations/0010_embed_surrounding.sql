@@ -1,0 +1,2 @@
+
+    ALTER TABLE embeds ADD COLUMN surrounding TEXT;
