@@ -61,6 +61,7 @@ class Article:
     http_status: int | None = None
     fetched_at: str | None = None
     meta: dict = field(default_factory=dict)
+    readable: str | None = None  # the article's words, without markup or scripts (capped): what search reads
 
 
 POST_STATUSES = ("pending", "archived", "unavailable", "not_found", "protected", "failed")

@@ -256,6 +256,7 @@ def test_existing_dates_are_migrated_to_iso(tmp_path, monkeypatch):
 
     path = tmp_path / "old.db"
     monkeypatch.setattr(store, "MIGRATIONS", MIGRATIONS[:8])  # an archive from before the ISO dates
+    monkeypatch.setattr(store, "FTS", {**store.FTS, "articles": ["title", "site_name"]})  # and its index
     db = open_db(path)
     for n, written in enumerate(("Wed, 04 May 2022 00:25:56 GMT", "2022-05-04", "not a date", None)):
         db.execute("INSERT INTO articles (source, published_at, first_seen_at, last_seen_at) VALUES (?, ?, 'x', 'x')",
@@ -293,3 +294,43 @@ def test_each_embed_keeps_the_paragraph_before_it_and_only_what_cannot_be_told_a
     # the first stands apart by its paragraph; the six after the second paragraph cannot be told apart
     assert html.count('<article class="card') == 2 and "6 instagram embeds this page does not tell apart" in html
     assert "just before them: “Then the council answered with its own.”" in html
+
+
+def test_an_articles_own_words_and_url_are_searched(tmp_path):
+    from archiver.run.pipeline import process_source
+
+    page = tmp_path / "story.html"
+    page.write_text("<html><head><title>Council meeting</title><script>var hidden='zzscriptword';</script></head>"
+                    "<body><p>The harbour dredging plan was approved by seven votes.</p></body></html>")
+    db = open_db(tmp_path / "archive.db")
+    assert process_source(str(page), db=db).error is None
+    db.close()
+    ds = build_datasette(tmp_path / "archive.db")
+
+    def found(path):
+        async def go():
+            return await ds.client.get(path)
+        return asyncio.run(go()).json()
+
+    assert [r["title"] for r in found("/archive/articles.json?_search=dredging&_shape=array")] == ["Council meeting"]
+    assert found("/archive/articles.json?_search=story.html&_shape=array")  # its URL or path
+    assert found("/archive/articles.json?_search=zzscriptword&_shape=array") == []  # scripts are not words
+    assert found("/-/archiver/articles.json?q=dredging&posts=none")["total"] == 1
+
+
+def test_an_older_archive_gets_the_new_search_index(tmp_path, monkeypatch):
+    import archiver.store.db as store
+    from archiver.store.migrations import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(store, "MIGRATIONS", MIGRATIONS[:10])
+    monkeypatch.setattr(store, "FTS", {**store.FTS, "articles": ["title", "site_name"]})  # as it was then
+    db = open_db(path)
+    db.execute("INSERT INTO articles (source, title, first_seen_at, last_seen_at) VALUES "
+               "('https://x.example/harbour.html', 'Harbour news', 'x', 'x')")
+    db.conn.commit()
+    db.close()
+    monkeypatch.undo()
+    db = open_db(path)
+    hits = db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'harbour'").fetchall()
+    assert hits == [(1,)]  # by its title and its URL, from the rebuilt index

@@ -1,7 +1,7 @@
 """The card lists people start from: articles (search, filters, paging), gone posts, recent changes.
 
 Each list is a page and a ``.json`` twin with the same data. Parameters (all optional) of the articles
-list: ``q`` (words of an article's title, URL, site, or of its posts' text, handle or author), ``platform``,
+list: ``q`` (words of an article's title, URL, site or text, or of its posts' text, handle or author), ``platform``,
 ``status`` (a post status), ``gone=1`` (articles with a gone post), ``site``, ``from``/``to``
 (``published_at``, ISO dates), ``posts=none`` (the articles that embed no post, shown apart), ``page``.
 """
@@ -38,10 +38,12 @@ def _where(params: dict) -> tuple[str, dict]:
         for n, word in enumerate(params["q"].split()[:8]):
             key = f"w{n}"
             values[key] = f"%{word}%"
+            values[f"f{n}"] = '"' + word.replace('"', "") + '"'  # one FTS5 phrase: no query syntax
             clauses.append(
                 f"(o.title LIKE :{key} OR o.location LIKE :{key} OR o.site_name LIKE :{key} OR EXISTS ("
                 f"SELECT 1 FROM embeds e JOIN posts p ON p.id = e.post_id WHERE e.article_id = o.article_id "
-                f"AND (p.text LIKE :{key} OR p.handle LIKE :{key} OR p.author_name LIKE :{key})))")
+                f"AND (p.text LIKE :{key} OR p.handle LIKE :{key} OR p.author_name LIKE :{key}))"
+                f" OR o.article_id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :f{n}))")
     for field, column in (("platform", "p.platform"), ("status", "p.status")):
         if params.get(field):
             values[field] = params[field]

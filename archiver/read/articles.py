@@ -222,9 +222,9 @@ def with_metadata(article: Article, root) -> Article:
     """The article with title, canonical URL, dates, site and author read from its parsed HTML."""
     if article.kind != "html" or root is None:
         return article
-    from archiver.read.metadata import extract_metadata
+    from archiver.read.metadata import extract_metadata, readable_text
 
     meta = extract_metadata(root)
     return replace(article, title=meta.get("title"), canonical_url=meta.get("canonical_url"),
                    published=meta.get("published") or article.published, site_name=meta.get("site_name"),
-                   author=meta.get("author"))
+                   author=meta.get("author"), readable=readable_text(root))

@@ -49,6 +49,28 @@ def extract_metadata(root) -> dict:
     return {k: v for k, v in found.items() if v}
 
 
+READABLE_MAX = 200_000  # characters of an article's words kept for search
+
+
+def readable_text(root) -> str | None:
+    """The words of a parsed page's body, scripts, styles and templates left out, whitespace collapsed."""
+    body = root.find("body") if root is not None else None
+    if body is None:
+        return None
+    parts = []
+    for el in body.iter():
+        if not isinstance(el.tag, str) or el.tag in ("script", "style", "noscript", "template", "textarea"):
+            if el.tail:
+                parts.append(el.tail)
+            continue
+        if el.text and (el.getparent() is None or el.getparent().tag not in ("script", "style")):
+            parts.append(el.text)
+        if el.tail and el is not body:
+            parts.append(el.tail)
+    text = " ".join(" ".join(parts).split())
+    return text[:READABLE_MAX] or None
+
+
 def _from_jsonld(root, found: dict) -> None:
     for script in _JSONLD(root):
         try:

@@ -8,6 +8,7 @@ import sqlite_utils
 
 from archiver import __version__
 from archiver.clock import iso_published, utcnow
+from archiver.read.metadata import READABLE_MAX
 from archiver.models import Article, Embed
 from archiver.store.db import put_body, transaction
 from archiver.store.posts import upsert_post
@@ -37,6 +38,8 @@ def save_article(db: sqlite_utils.Database, article: Article, embeds: list[Embed
             # ISO 8601 for facets and filters; the text as the page wrote it beside it
             "published_at": iso_published(article.published), "published_text": article.published,
             "kind": article.kind,
+            # what search reads: an HTML page's words (read with its metadata), a text as it is
+            "readable_text": article.readable or (article.text[:READABLE_MAX] if article.kind == "text" else None),
         }
         if row is None:
             article_id = db["articles"].insert(

@@ -15,7 +15,8 @@ from archiver.errors import StoreError
 from archiver.store.migrations import MIGRATIONS
 from archiver.store.views import ensure_views
 
-FTS = {"posts": ["text", "author_name", "handle"], "articles": ["title", "site_name"]}
+FTS = {"posts": ["text", "author_name", "handle"],
+       "articles": ["title", "site_name", "url", "canonical_url", "source", "readable_text"]}
 
 # PRAGMA application_id of every archive: "ARCV" in ASCII (0x41524356), set when an archive is created
 # and by migration 0008 on older ones. `file archive.db` shows it; any other non-empty database is refused.
