@@ -93,7 +93,7 @@ def linkify(text, platform: str | None = None) -> markupsafe.Markup:
 
 
 def profile_url(platform, handle) -> str | None:
-    if platform in PROFILE_URLS and isinstance(handle, str) and _SAFE_HANDLE.match(handle):
+    if platform in PROFILE_URLS and isinstance(handle, str) and _SAFE_HANDLE.fullmatch(handle):
         return PROFILE_URLS[platform].format(handle)
     return None
 

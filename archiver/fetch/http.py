@@ -193,7 +193,7 @@ def _get_once(client: httpx.Client, url: str, cap: int, deadline: float, headers
     except httpx.TimeoutException as exc:
         raise FetchError(url, f"timed out ({type(exc).__name__})") from exc
     except httpx.TransportError as exc:
-        raise FetchError(url, f"{type(exc).__name__}: {exc or 'connection failed'}") from exc
+        raise FetchError(url, f"{type(exc).__name__}: {str(exc) or 'connection failed'}") from exc
     except (httpx.HTTPError, httpx.InvalidURL) as exc:  # DecodingError, bad URL: not transient
         raise FetchError(url, f"{type(exc).__name__}: {exc}") from exc
 
