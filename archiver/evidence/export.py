@@ -176,7 +176,7 @@ def _article(db, aid: int, writer: _PackageWriter, pages: list) -> dict:
     article["versions"] = versions
     article["embeds"] = dict_rows(db.execute(
         "SELECT id, article_version_id, post_id, ordinal, platform, markup, context, position, embed_url, handle, "
-        "date, date_text, detector, detected_at FROM embeds WHERE article_id = ? ORDER BY id", [aid]))
+        "date, date_text, surrounding, detector, detected_at FROM embeds WHERE article_id = ? ORDER BY id", [aid]))
     return article
 
 
@@ -233,7 +233,8 @@ def _post(db, pid: int, writer: _PackageWriter, pages: list) -> dict:
     post["captures"] = q("SELECT * FROM captures WHERE post_id IN ({marks}) ORDER BY id")
     post["embeds"] = q("SELECT e.id, e.article_id, a.url AS article_url, a.title AS article_title, a.source AS "
                        "article_source, e.article_version_id, e.ordinal, e.markup, e.context, e.position, "
-                       "e.embed_url, e.handle, e.author_name, e.date, e.date_text, e.text, e.raw, e.detector, "
+                       "e.embed_url, e.handle, e.author_name, e.date, e.date_text, e.text, e.raw, e.surrounding, "
+                       "e.detector, "
                        "e.detected_at FROM embeds e JOIN articles a ON a.id = e.article_id "
                        "WHERE e.post_id IN ({marks}) ORDER BY e.id")
     attempts = q("SELECT id, post_id, source, url, final_url, http_status, outcome, attempted_at, warc_file, "
