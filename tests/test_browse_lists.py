@@ -334,3 +334,38 @@ def test_an_older_archive_gets_the_new_search_index(tmp_path, monkeypatch):
     db = open_db(path)
     hits = db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'harbour'").fetchall()
     assert hits == [(1,)]  # by its title and its URL, from the rebuilt index
+
+
+HOSTILE = "<script>alert('list')</script><img src=x onerror=alert(2)>"
+
+
+def test_the_new_pages_escape_hostile_text_and_keep_the_strict_policy(tmp_path):
+    db = open_db(tmp_path / "archive.db")
+    page = f"<html><body><p>Before it: {HOSTILE}</p><blockquote class='twitter-tweet'><p>{HOSTILE} hostileword</p>" \
+           f"&mdash; Mal (@mallory) <a href='https://twitter.com/mallory/status/123456'>May 1, 2024</a></blockquote>" \
+           f"</body></html>"
+    from archiver.detect.scan import detect_html
+
+    article = replace(article_from_bytes("https://evil.example/a.html", page.encode()), title=f"Title {HOSTILE}",
+                      site_name=HOSTILE)
+    save_article(db, article, detect_html(page), "test")
+    with transaction(db):
+        db.execute("UPDATE posts SET status = 'unavailable', status_changed_at = '2026-03-01T00:00:00Z'")
+        db.execute("INSERT INTO post_status_changes (post_id, from_status, to_status, reason, changed_at) "
+                   f"VALUES (1, 'archived', 'unavailable', ?, '2026-03-01T00:00:00Z')", [HOSTILE])
+    db.close()
+    ds = build_datasette(tmp_path / "archive.db")
+
+    def get(path):
+        async def go():
+            return await ds.client.get(path)
+        return asyncio.run(go())
+
+    for path in ("/-/archiver/", "/-/archiver/?q=hostileword", "/-/archiver/gone", "/-/archiver/changes",
+                 "/-/archiver/article/1", "/-/archiver/?q=%3Cscript%3E"):
+        response = get(path)
+        assert response.status_code == 200, path
+        html = response.text
+        assert "<script>alert" not in html and "<img src=x" not in html, path
+        assert "&lt;script&gt;alert(" in html, path  # shown, as text
+        assert "script-src" not in response.headers["content-security-policy"], path
