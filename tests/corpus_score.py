@@ -10,6 +10,11 @@ from pathlib import Path
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
+def shared_absent(what: Path) -> str:
+    """The one skip message of a test that reads third-party data in ../shared (the README's Test data)."""
+    return f"third-party test data not beside the checkout ({what}): this test reads real pages or responses in place"
+
+
 def corpus_available() -> bool:
     """Whether ../shared/corpus sits beside the checkout."""
     return (CORPUS / "manifest.jsonl").is_file()

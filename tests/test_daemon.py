@@ -15,6 +15,7 @@ import pytest
 from archiver.config import DEFAULT_RATES, Endpoints, load_settings
 from archiver.errors import ConfigError
 from archiver.run.schedule import JobRunner, build_scheduler, parse_cron
+from tests.corpus_score import shared_absent
 from tests.upstream import Response, Upstream, syndication_routes, wayback_routes
 
 PHOTO_ID = "1641086480675225601"
@@ -327,7 +328,7 @@ def test_a_full_disk_fails_the_job_without_partial_rows(tmp_path, monkeypatch):
     assert query(db_path, "SELECT count(*) FROM posts") == [(50,)]
 
 
-@pytest.mark.skipif(not CORPUS_PAGE.exists(), reason="../shared/corpus is absent beside the checkout")
+@pytest.mark.skipif(not CORPUS_PAGE.exists(), reason=shared_absent(CORPUS_PAGE.parent.parent))
 def test_run_once_archives_a_corpus_page_from_a_sitemap(tmp_path, upstream):
     upstream.route("/article.html", CORPUS_PAGE.read_bytes(), content_type="text/html")
     upstream.route("/sitemap.xml", f"""<?xml version="1.0" encoding="UTF-8"?>

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from archiver.platforms.dates import month_number, parse_embed_date, parse_time_date
-from tests.corpus_score import CORPUS, corpus_available, manifest
+from tests.corpus_score import CORPUS, corpus_available, manifest, shared_absent
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 def _corpus_pairs() -> list:
     """Every distinct (date_text, date) of a labelled Twitter embed."""
     if not corpus_available():
-        return [pytest.param(None, None, marks=pytest.mark.skip(reason=f"corpus absent: {CORPUS}"))]
+        return [pytest.param(None, None, marks=pytest.mark.skip(reason=shared_absent(CORPUS)))]
     return sorted({(embed["date_text"], embed["date"]) for entry in manifest() for embed in entry["embeds"]
                    if embed["platform"] == "twitter" and embed.get("date_text") and embed.get("date")})
 

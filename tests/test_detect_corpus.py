@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.corpus_score import corpus_available, manifest, score
+from tests.corpus_score import CORPUS, corpus_available, manifest, score, shared_absent
 
-pytestmark = pytest.mark.skipif(not corpus_available(), reason="../shared/corpus is absent beside the checkout")
+pytestmark = pytest.mark.skipif(not corpus_available(), reason=shared_absent(CORPUS))
 
 
 @pytest.fixture(scope="module")

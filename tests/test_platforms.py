@@ -10,12 +10,12 @@ import pytest
 from lxml import etree
 
 from archiver.platforms import bluesky, facebook, instagram, mastodon, threads, tiktok, youtube
-from tests.corpus_score import CORPUS, corpus_available, manifest
+from tests.corpus_score import CORPUS, corpus_available, manifest, shared_absent
 
 MODULES = (instagram, tiktok, bluesky, mastodon, threads, facebook, youtube)
 needs_corpus = pytest.mark.skipif(
     not corpus_available(),
-    reason=f"the shared corpus is not at {CORPUS} (it sits beside the checkout)",
+    reason=shared_absent(CORPUS),
 )
 
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from archiver.platforms.twitter.text import RAW_CAP, detect_text
-from tests.corpus_score import CORPUS, corpus_available, manifest
+from tests.corpus_score import CORPUS, corpus_available, manifest, shared_absent
 from tests.test_faults import finishes
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "seeds" / "000_add2564ad87b768a.txt"
-needs_corpus = pytest.mark.skipif(not corpus_available(), reason=f"corpus absent: {CORPUS}")
+needs_corpus = pytest.mark.skipif(not corpus_available(), reason=shared_absent(CORPUS))
 
 
 def _text_entries() -> list[dict]:

@@ -719,7 +719,9 @@ def load_sample(name: str) -> bytes:
     """The bytes of a shared sample; skips the test when the samples folder is absent."""
     folder = samples_dir()
     if not folder.is_dir():
-        pytest.skip(f"shared samples folder not found at {folder} (set ARCHIVER_SAMPLES_DIR)")
+        from tests.corpus_score import shared_absent
+
+        pytest.skip(shared_absent(folder) + " (or set ARCHIVER_SAMPLES_DIR)")
     return (folder / name).read_bytes()  # a missing file in a present folder is a real error
 
 
