@@ -99,8 +99,8 @@ def _named_date(value: str) -> str | None:
     after it ignored."""
     value = re.sub(r"^[A-Za-z]+day,?\s+", "", value)
     value = re.split(r"\s+(?:-|at|\||·)\s+", value)[0]
+    head = " ".join(value.replace(",", ", ").split()[:3]).replace(" ,", ",") if " " in value else value
     for form in ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%d.%m.%Y", "%Y/%m/%d", "%m/%d/%Y"):
-        head = " ".join(value.replace(",", ", ").split()[:3]).replace(" ,", ",") if " " in value else value
         for candidate in (value, head):
             try:
                 return datetime.strptime(candidate.strip(), form).date().isoformat()

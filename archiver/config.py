@@ -146,6 +146,7 @@ class Serve:
     lockout: float = 900.0  # seconds a refused client waits before it may try again
 
 
+USER_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")  # a reader's name for `archiver serve`
 PASSWORD_HASH = re.compile(r"^pbkdf2_sha256\$\d{4,9}\$[0-9a-f]{8,64}\$[A-Za-z0-9+/=]{20,100}$")
 
 
@@ -266,7 +267,7 @@ def _passwords(value, where: str) -> dict:
     if not isinstance(value, dict):
         raise ConfigError(f"{where}: expected a table of user = password hash, got {value!r}")
     for user, hashed in value.items():
-        if not re.fullmatch(r"[A-Za-z0-9_.@-]{1,64}", user):
+        if not USER_NAME.fullmatch(user):
             raise ConfigError(f"{where}: {user!r} is not a user name (letters, digits, _ . @ -)")
         if not isinstance(hashed, str) or not PASSWORD_HASH.match(hashed.strip()):
             raise ConfigError(f"{where}: the password of {user!r} is not a PBKDF2 hash; passwords are never "

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from archiver.models import POST_STATUSES
 from archiver.store.views import GONE_SQL, VIEWS
 
 PAGE_SIZE = 50
-STATUSES = ("archived", "pending", "unavailable", "not_found", "protected", "failed")
 _FILTERS = ("q", "platform", "status", "gone", "site", "from", "to", "posts")
 
 
@@ -69,10 +69,8 @@ async def articles(db, params: dict, rows) -> dict:
     where, values = _where(params)
     base = f"FROM ({VIEWS['articles_overview']}) o WHERE {where}"
     total = (await rows(db, f"SELECT count(*) AS n {base}", values))[0]["n"]
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(params.get("page", 1), pages)
-    found = await rows(db, f"SELECT o.* {base} ORDER BY o.last_seen_at DESC, o.article_id DESC "
-                           f"LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}", values)
+    pages, page, window = _paging(total, params.get("page", 1))
+    found = await rows(db, f"SELECT o.* {base} ORDER BY o.last_seen_at DESC, o.article_id DESC {window}", values)
     without = (await rows(db, f"SELECT count(*) AS n FROM ({VIEWS['articles_overview']}) o WHERE o.posts = 0"))[0]["n"]
     sites = [r["site_name"] for r in await rows(
         db, "SELECT site_name FROM articles WHERE site_name IS NOT NULL GROUP BY site_name ORDER BY count(*) DESC "
@@ -80,7 +78,7 @@ async def articles(db, params: dict, rows) -> dict:
     platforms = [r["platform"] for r in await rows(db, "SELECT DISTINCT platform FROM posts ORDER BY platform")]
     return {"articles": found, "total": total, "page": page, "pages": pages, "page_size": PAGE_SIZE,
             "first": (page - 1) * PAGE_SIZE + 1 if total else 0, "last": (page - 1) * PAGE_SIZE + len(found),
-            "without_posts": without, "sites": sites, "platforms": platforms, "statuses": STATUSES,
+            "without_posts": without, "sites": sites, "platforms": platforms, "statuses": POST_STATUSES,
             "params": {k: v for k, v in params.items() if k != "page"}}
 
 
@@ -88,24 +86,34 @@ async def gone_posts(db, page: int, rows) -> dict:
     """Posts that are gone now (unavailable, not found, protected), the latest to go first."""
     total = (await rows(db, f"SELECT count(*) AS n FROM posts WHERE status IN {GONE_SQL} "
                             "AND merged_into_id IS NULL"))[0]["n"]
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(page, pages)
+    pages, page, window = _paging(total, page)
     ids = [r["id"] for r in await rows(
         db, f"SELECT id FROM posts WHERE status IN {GONE_SQL} AND merged_into_id IS NULL "
-            f"ORDER BY status_changed_at DESC, id DESC LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}")]
+            f"ORDER BY status_changed_at DESC, id DESC {window}")]
     return {"ids": ids, "total": total, "page": page, "pages": pages}
 
 
 async def recent_changes(db, page: int, rows) -> dict:
     """Status changes, newest first: which post went from what to what, when and why."""
     total = (await rows(db, "SELECT count(*) AS n FROM post_status_changes"))[0]["n"]
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(page, pages)
+    pages, page, window = _paging(total, page)
     changes = await rows(
         db, "SELECT c.id, c.post_id, c.from_status, c.to_status, c.changed_at, c.reason, p.platform, p.handle, "
             "p.author_name, p.text FROM post_status_changes c JOIN posts p ON p.id = c.post_id "
-            f"ORDER BY c.changed_at DESC, c.id DESC LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}")
+            f"ORDER BY c.changed_at DESC, c.id DESC {window}")
     return {"changes": changes, "total": total, "page": page, "pages": pages}
+
+
+def _paging(total: int, page: int) -> tuple[int, int, str]:
+    """(pages, the page asked for within them, its LIMIT/OFFSET clause) of a list of ``total`` rows."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(page, pages)
+    return pages, page, f"LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}"
+
+
+def page_links(base: str, params: dict, pages: int) -> dict[int, str]:
+    """Every page's URL of a list, its filters kept."""
+    return {n: page_link(base, params, n) for n in range(1, pages + 1)}
 
 
 def page_link(base: str, params: dict, page: int) -> str:

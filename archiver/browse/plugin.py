@@ -111,7 +111,7 @@ async def index_page(datasette, request):
     found = await lists.articles(db, params, rows)
     if request.url_vars.get("format") == "json":
         return as_json(found)
-    links = {n: lists.page_link(urls["index"], params, n) for n in range(1, found["pages"] + 1)}
+    links = lists.page_links(urls["index"], params, found["pages"])
     return page("archiver_index.html", urls=urls, dbname=db.name, page_links=links, title="Archived articles",
                 json_link=lists.page_link(urls["articles_json"], params, found["page"]), **found)
 
@@ -126,7 +126,7 @@ async def gone_page(datasette, request):
     posts = [p for p in [await load_post(db, pid) for pid in found.pop("ids")] if p is not None]
     if request.url_vars.get("format") == "json":
         return as_json({**found, "posts": posts})
-    links = {n: lists.page_link(urls["gone"], {}, n) for n in range(1, found["pages"] + 1)}
+    links = lists.page_links(urls["gone"], {}, found["pages"])
     return page("archiver_gone.html", urls=urls, dbname=db.name, posts=posts, page_links=links, title="Gone posts",
                 **found)
 
@@ -140,7 +140,7 @@ async def changes_page(datasette, request):
     found = await lists.recent_changes(db, lists.wanted(request)["page"], rows)
     if request.url_vars.get("format") == "json":
         return as_json(found)
-    links = {n: lists.page_link(urls["changes"], {}, n) for n in range(1, found["pages"] + 1)}
+    links = lists.page_links(urls["changes"], {}, found["pages"])
     return page("archiver_changes.html", urls=urls, dbname=db.name, page_links=links, title="Recent changes", **found)
 
 
@@ -246,11 +246,7 @@ def asgi_wrapper(datasette):
 # (table, column) -> what the cell links to
 _CARD_LINKS = {
     ("posts", "platform_post_id"): "post",
-    ("posts_overview", "post_id"): "post",
-    ("posts_gone", "post_id"): "post",
-    ("fetch_queue", "post_id"): "post",
     ("articles", "title"): "article",
-    ("articles_overview", "article_id"): "article",
 }
 # Wherever these columns appear (views, canned queries, tables), the id is a link to its card or record.
 _ID_COLUMNS = {"post_id": "post", "article_id": "article", "snapshot_id": "snapshot",
@@ -278,7 +274,7 @@ def render_cell(row, value, column, table, database, datasette):
         # a foreign key Datasette expanded is {"value": id, "label": ...}
         cell = value.get("value") if isinstance(value, dict) else value
         try:  # in the tables the link goes by the row's id; in the views and queries the cell is the id
-            pk = int(row["id"] if (table, column) in _CARD_LINKS and table in ("posts", "articles") else cell)
+            pk = int(row["id"] if (table, column) in _CARD_LINKS else cell)
         except (TypeError, ValueError, IndexError, KeyError):
             return None
         href = datasette.urls.path(f"-/archiver/{kind}/{pk}")

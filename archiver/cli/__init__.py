@@ -263,15 +263,13 @@ def _daemon_settings(ctx, config_path, db_path):
 def _check_work(settings, db_path) -> int | None:
     """Refuse a daemon or run-once with no [[sources]] and no post to fetch or re-check; else the posts
     it will only fetch and re-check when there are no sources (None when there are)."""
-    from archiver.store.posts import status_summary
-
     if settings.sources:
         return None
     posts = 0
     if Path(db_path).exists():
         db = open_archive(db_path)
         try:
-            posts = status_summary(db)["posts"]
+            posts = db.execute("SELECT count(*) FROM posts").fetchone()[0]
         finally:
             db.close()
     if not posts:

@@ -65,9 +65,11 @@ def serve(db_path, config_path, host, port, public):
         raise click.ClickException(
             f"refusing to serve {db_path} on {host}, beyond this machine, to anyone who can reach it "
             f"(hint: `archiver passwd USER` to require a login, or --public to share it with everyone)")
+    exposed = public and not users
     db = open_archive(db_path)  # migrations and views when it can be written: the one write
-    try:
-        counts = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("articles", "posts", "media")]
+    try:  # counted only to say what a public share exposes
+        counts = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                  for t in ("articles", "posts", "media")] if exposed else None
     finally:
         db.close()
     try:
@@ -76,7 +78,7 @@ def serve(db_path, config_path, host, port, public):
         fail(exc)
     check_port(host, port)
     access = Access.from_settings(settings.serve) if shared else None
-    if public and not users:
+    if exposed:
         held = f"{counts[0]} articles, {counts[1]} posts, {counts[2]} media files"
         click.echo(f"PUBLIC: anyone who can reach {host}:{port} reads {held}, every stored body and WARC record, "
                    f"without a password; arbitrary SQL {'on' if access.allow_sql else 'off'}", err=True)
@@ -96,9 +98,9 @@ def passwd(user, db_path, config_path, password_stdin):
     [serve.passwords] of archiver.toml."""
     from datasette_auth_passwords.utils import hash_password
 
-    from archiver.config import default_config_path
+    from archiver.config import USER_NAME, default_config_path
 
-    if not re.fullmatch(r"[A-Za-z0-9_.@-]{1,64}", user):
+    if not USER_NAME.fullmatch(user):
         raise click.ClickException(f"{user!r} is not a user name (letters, digits, _ . @ -)")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")

@@ -19,6 +19,7 @@ from lxml import etree
 
 from archiver.models import Article, Embed
 from archiver.platforms import load_platforms
+from archiver.platforms.markup import clean_text
 
 DETECTOR_VERSION = "2"
 
@@ -190,7 +191,7 @@ def _paragraph_before(text: str, position: int, spans: list) -> str | None:
         at = start + m.start()
         if any(a <= at < b for a, b in spans):
             continue
-        block = _WS.sub(" ", m.group(0)).strip()
+        block = clean_text(m.group(0))
         if block:
             return block[:_SURROUNDING_MAX]
     return None
@@ -300,7 +301,6 @@ def _offer(mod, el, context, position, found: list, seen: set) -> None:
 
 _BLOCKS = ("p", "h2", "h3", "h4", "li", "figcaption")
 _SURROUNDING_MAX = 400  # characters of the paragraph kept
-_WS = re.compile(r"\s+")
 
 
 def surrounding(el) -> str | None:
@@ -311,7 +311,7 @@ def surrounding(el) -> str | None:
         sibling = node.getprevious()
         while sibling is not None:
             if isinstance(sibling.tag, str) and sibling.tag in _BLOCKS:
-                text = _WS.sub(" ", sibling.text_content()).strip()
+                text = clean_text(sibling.text_content())
                 if text:
                     return text[:_SURROUNDING_MAX]
             sibling = sibling.getprevious()

@@ -41,6 +41,7 @@ WEB_ARCHIVE_SOURCES = frozenset({"wayback-available", "wayback-cdx", "wayback-sa
 
 def decide(post: QueuedPost, result: PostResult, now: str, schedule: tuple, limits=None) -> None:
     """Set the post's new status, reason, failure count and next fetch time from what the sources said."""
+    limits = limits or Limits()
     by = {}
     for s in result.sources:
         by.setdefault(s.outcome, []).append(s.source)
@@ -73,7 +74,6 @@ def decide(post: QueuedPost, result: PostResult, now: str, schedule: tuple, limi
         result.status, result.failures = "pending" if post.status == "failed" else post.status, 0
         result.reason = f"no source of its own yet; web archives: {found} capture{'s' if found != 1 else ''}"
         result.next_fetch_at = next_recheck(post.status_changed_at or now, now, schedule)
-        limits = limits or Limits()
         week = format_utc(parse_utc(now) + timedelta(seconds=limits.web_archive_every))
         result.next_fetch_at = max(result.next_fetch_at, week)  # Wayback lookups: at most once per interval
         return
@@ -93,5 +93,4 @@ def decide(post: QueuedPost, result: PostResult, now: str, schedule: tuple, limi
     keep = post.status if post.status in SETTLED else None
     result.status = keep or ("failed" if failures >= MAX_FAILURES else "pending")
     result.reason, result.failures = reason, failures
-    limits = limits or Limits()
     result.next_fetch_at = backoff(failures, now, retry_after, limits.requeue_base, limits.requeue_max)

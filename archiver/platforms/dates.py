@@ -123,6 +123,12 @@ def month_number(name: str) -> int | None:
     return _MONTHS.get(unicodedata.normalize("NFC", name).strip().rstrip(".").lower())
 
 
+def iso_day(value: str | None) -> str | None:
+    """YYYY-MM-DD at the start of a machine date (a ``<time datetime>``), or None."""
+    m = re.match(r"\s*(\d{4})-(\d{2})-(\d{2})", value or "")
+    return f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else None
+
+
 def parse_embed_date(text: str, fallback: bool = True) -> str | None:
     """ISO YYYY-MM-DD for a date as an embed footer displays it; None when it is not one.
 

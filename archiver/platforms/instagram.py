@@ -27,11 +27,11 @@ import json
 import re
 from urllib.parse import unquote
 
-from archiver.platforms.dates import parse_embed_date
+from archiver.platforms.dates import iso_day, parse_embed_date
 from archiver.models import Embed
 from archiver.platforms import PostRef
 from archiver.platforms.markup import (
-    clean_text, embed_from_ref, has_class, in_page_chrome, raw_markup, text_with_breaks,
+    NOT_EMBED, PROVIDER_ATTRS, clean_text, embed_from_ref, has_class, in_page_chrome, raw_markup, text_with_breaks,
 )
 from archiver.fetch.sources import web_archive_snapshot
 
@@ -68,7 +68,6 @@ HINTS = tuple(dict.fromkeys(h for hints, _ in SIGNATURES for h in hints))
 XPATH = " | ".join([xpath for _, xpath in SIGNATURES] + [
     "//*[not(self::a)][@*[starts-with(name(), 'data-') and contains(., 'instagram.com')]]",
 ])
-_PROVIDER_ATTRS = ("data-provider", "data-platform", "data-embed-provider", "data-service")
 _NOT_PLACEHOLDER = {"a", "area", "link", "meta", "script", "style", "img", "iframe", "blockquote", "html", "body",
                     "head", "noscript"}
 
@@ -160,8 +159,6 @@ def from_element(el, context: str) -> Embed | None:
 
 
 _LAZY_TAGS = {"blockquote", "div", "figure", "section", "article"}
-# Class words of widgets that link posts without embedding one: feeds, galleries, follow and share buttons.
-_NOT_LAZY = re.compile(r"feed|galler|follow|profile|share|widget|grid|carousel|icon|button|logo|social-links")
 _LAZY_TEXT = 120  # characters a placeholder may say ("View this post on Instagram"); prose says more
 
 
@@ -173,10 +170,7 @@ def _lazy_placeholder(el, context: str) -> Embed | None:
     """
     tag = el.tag if isinstance(el.tag, str) else ""
     cls = (el.get("class") or "").lower()
-    if tag not in _LAZY_TAGS or not ("instagram" in cls or "instgrm" in cls) or _NOT_LAZY.search(cls):
-        return None
-    if any(_NOT_LAZY.search((d.get("class") or "").lower()) for d in el.iterdescendants() if isinstance(d.tag, str)) \
-            or in_page_chrome(el):
+    if tag not in _LAZY_TAGS or not ("instagram" in cls or "instgrm" in cls) or NOT_EMBED.search(cls):
         return None
     refs = []
     for a in el.iter("a"):
@@ -185,6 +179,10 @@ def _lazy_placeholder(el, context: str) -> Embed | None:
             return None  # a link elsewhere: more than a placeholder
         refs.append(ref)
     if not refs or len({r.post_id for r in refs}) != 1 or len(clean_text(el.text_content()) or "") > _LAZY_TEXT:
+        return None
+    # What a widget holds and where the container sits, asked once it does name one post.
+    if any(NOT_EMBED.search((d.get("class") or "").lower()) for d in el.iterdescendants() if isinstance(d.tag, str)) \
+            or in_page_chrome(el):
         return None
     classes = "".join("." + c for c in cls.split()[:3])
     return embed_from_ref(el, context, f"{tag}{classes}[link]", refs[0])
@@ -223,7 +221,7 @@ def _is_placeholder(el) -> bool:
     cls = (el.get("class") or "").lower()
     if "instagram" in cls and "embed" in cls:
         return True
-    return any((el.get(a) or "").strip().lower() == "instagram" for a in _PROVIDER_ATTRS)
+    return any((el.get(a) or "").strip().lower() == "instagram" for a in PROVIDER_ATTRS)
 
 
 def _placeholder_ref(el) -> tuple[PostRef | None, str]:
@@ -282,7 +280,7 @@ def _from_blockquote(bq, context: str) -> Embed | None:
         time_el = footer.find(".//time")
         if time_el is not None:
             date_text = clean_text(time_el.text_content())
-            date = parse_date(date_text) or _iso_day(time_el.get("datetime"))
+            date = parse_date(date_text) or iso_day(time_el.get("datetime"))
         elif m:
             tail = footer_text[m.end():]
             found = _DATE_SNIPPET.search(tail)
@@ -307,11 +305,6 @@ def _profile_handle(href: str | None) -> str | None:
     if m and m.group("handle").lower() not in _NOT_HANDLES:
         return m.group("handle")
     return None
-
-
-def _iso_day(value: str | None) -> str | None:
-    m = re.match(r"\s*(\d{4})-(\d{2})-(\d{2})", value or "")
-    return f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else None
 
 
 _DATE_SNIPPET = re.compile(

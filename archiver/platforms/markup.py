@@ -10,6 +10,10 @@ from lxml import etree
 from archiver.models import Embed
 
 RAW_CAP = 4000  # characters of an embed's markup kept in embeds.raw
+# Class words of widgets that link posts without embedding one: feeds, galleries, follow and share buttons.
+NOT_EMBED = re.compile(r"feed|galler|follow|profile|share|widget|grid|carousel|icon|button|logo|social-links")
+# Attributes a lazy or consent placeholder names its platform in.
+PROVIDER_ATTRS = ("data-provider", "data-platform", "data-embed-provider", "data-service")
 _WS = re.compile(r"\s+")
 
 

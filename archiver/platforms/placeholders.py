@@ -19,12 +19,10 @@ from __future__ import annotations
 import re
 
 from archiver.models import Embed
-from archiver.platforms.markup import clean_text, embed_from_ref, in_page_chrome
+from archiver.platforms.markup import NOT_EMBED, PROVIDER_ATTRS, clean_text, embed_from_ref, in_page_chrome
 
 _NOT_PLACEHOLDER = {"a", "area", "link", "meta", "script", "style", "img", "iframe", "blockquote", "html", "head",
                     "body", "noscript", "textarea", "template", "input", "button", "form"}
-_NOT_EMBED = re.compile(r"feed|galler|follow|profile|share|widget|grid|carousel|icon|button|logo|social-links")
-_PROVIDER_ATTRS = ("data-provider", "data-platform", "data-embed-provider", "data-service")
 _URL = re.compile(r"(?:https?:)?//[^\s\"'<>\\,]+|at://[^\s\"'<>\\,]+", re.IGNORECASE)
 _EMBED_ENDPOINT = re.compile(r"/(?:embed|player)(?:/|\?|$)", re.IGNORECASE)
 
@@ -37,16 +35,17 @@ def placeholder_embed(el, context: str, words: tuple[str, ...], parse_url) -> Em
     """
     tag = el.tag if isinstance(el.tag, str) else ""
     cls = (el.get("class") or "").lower()
-    if not tag or tag in _NOT_PLACEHOLDER or _NOT_EMBED.search(cls) or in_page_chrome(el):
+    if not tag or tag in _NOT_PLACEHOLDER or NOT_EMBED.search(cls):
         return None
+    # The page's chrome is asked last, once a post is found: the ancestor walk is the dearest test.
     if tag == "oembed":
         ref = parse_url(el.get("url"))
-        return embed_from_ref(el, context, "oembed[url]", ref) if ref else None
-    named = any(w in cls for w in words) or any((el.get(a) or "").strip().lower() in words for a in _PROVIDER_ATTRS)
+        return embed_from_ref(el, context, "oembed[url]", ref) if ref and not in_page_chrome(el) else None
+    named = any(w in cls for w in words) or any((el.get(a) or "").strip().lower() in words for a in PROVIDER_ATTRS)
     ref, where = _ref_in_attributes(el, named, words, parse_url)
     if ref is None and tag == "figure" and "wp-block-embed" in cls:
         ref, where = _ref_as_text(el, parse_url), "text"
-    if ref is None:
+    if ref is None or in_page_chrome(el):
         return None
     classes = "".join("." + c for c in cls.split()[:3])
     return embed_from_ref(el, context, f"{tag}{classes}[{where}]", ref)

@@ -74,27 +74,31 @@ def claim_due_posts(db, now: str, *, limit: int | None = None, post_ids: list[in
             if limit:
                 sql += " LIMIT ?"
                 params.append(int(limit))
-            rows = dict_rows(db.execute(sql, params))
+            # the lookup for the batch only, not for every due post the sort looks at
+            rows = dict_rows(db.execute(f"SELECT p.*, {_WEB_ARCHIVE_AT} FROM ({sql}) p ORDER BY next_fetch_at, id",
+                                        params))
         if rows:
             marks = ", ".join("?" * len(rows))
             db.execute(f"UPDATE posts SET next_fetch_at = ?, leased_by = ? WHERE id IN ({marks})",
                        [_plus(now, LEASE_SECONDS), lease_owner(), *[r["id"] for r in rows]])
-        # Asked for by id (on demand): the Wayback Machine is asked too, however recently it answered.
-        return [_queued(db, row, on_demand=bool(post_ids)) for row in rows]
+        return [_queued(db, row) for row in rows]
 
 
-def _queued(db, row: dict, on_demand: bool = False) -> QueuedPost:
+# When the Wayback Machine last answered about a post; an error is no answer. Read for due posts only:
+# a post asked for by id (on demand) has the Wayback Machine asked too, however recently it answered.
+_WEB_ARCHIVE_AT = ("(SELECT max(s.fetched_at) FROM snapshots s WHERE s.post_id = p.id AND s.source IN "
+                   "('wayback-available', 'wayback-cdx') AND s.outcome != 'error') AS web_archive_at")
+
+
+def _queued(db, row: dict) -> QueuedPost:
     known = tuple(r[0] for r in db.execute("SELECT url FROM media WHERE post_id = ? AND sha256 IS NOT NULL",
                                            [row["id"]]))
-    # An error is no answer: only a lookup the Wayback Machine answered waits its week.
-    asked = None if on_demand else db.execute("SELECT max(fetched_at) FROM snapshots WHERE post_id = ? AND source IN "
-                       "('wayback-available', 'wayback-cdx') AND outcome != 'error'", [row["id"]]).fetchone()[0]
     return QueuedPost(
         id=row["id"], platform=row["platform"], platform_post_id=row["platform_post_id"], handle=row["handle"],
         text=row["text"], created_date=row["created_date"], canonical_url=row["canonical_url"],
         status=row["status"], status_changed_at=row["status_changed_at"], archived_at=row["archived_at"],
         fetch_failures=row["fetch_failures"] or 0, pic_links=tuple(json.loads(row["pic_links"] or "[]")),
-        known_media=known, web_archive_at=asked)
+        known_media=known, web_archive_at=row.get("web_archive_at"))
 
 
 def release_posts(db, ids: list[int], now: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from archiver.models import Embed
-from archiver.platforms.dates import parse_embed_date, parse_time_date
+from archiver.platforms.dates import iso_day, parse_embed_date, parse_time_date
 from archiver.platforms.markup import clean_text, in_page_chrome, raw_markup
 from archiver.platforms.twitter.urls import NAME, TCO_LINK, canonical_url, parse_url, pic_links
 
@@ -49,7 +49,7 @@ def card_embed(el, context: str) -> Embed | None:
     if time_el is None:
         time_el = el.find(".//time")
     date_text = clean_text(time_el.text_content() if time_el is not None else link.text_content())
-    date = _iso_day(time_el.get("datetime") if time_el is not None else None) \
+    date = iso_day(time_el.get("datetime") if time_el is not None else None) \
         or (parse_time_date(date_text) if date_text else None) or (parse_embed_date(date_text) if date_text else None)
     name = clean_text(text_all[: shown.start()].strip(" \u00b7|-\u2014"))
     token = next(c for c in (el.get("class") or "").split() if "tweet" in c.lower())
@@ -97,8 +97,3 @@ def _card_text(el, link) -> str | None:
             return text
     paragraphs = [p for p in el.iter("p") if not any(a is link for a in p.iter("a"))]
     return clean_text(" ".join(p.text_content() for p in paragraphs)) if paragraphs else None
-
-
-def _iso_day(value: str | None) -> str | None:
-    m = re.match(r"\s*(\d{4})-(\d{2})-(\d{2})", value or "")
-    return f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else None
