@@ -1,7 +1,7 @@
 """Browsing with Datasette: tables, views, facets, search, canned queries, cards and the media route.
 
 One archive per module, built like a user's: the seed article (detected only), a story whose posts
-are fetched from the local upstream serving the real samples (a photo tweet with its photo and
+are fetched from the local upstream serving the project's built responses (a photo tweet with its photo and
 Wayback captures, a tweet deleted later, one never found), a hostile post, and a daemon pass.
 Requests go through ``datasette.client``.
 """
@@ -23,7 +23,8 @@ from archiver.store.views import VIEWS, ensure_views
 from archiver.cli import cli
 from archiver.store.db import open_db
 from tests.test_fetch import PHOTO_ID, PHOTO_PATH, write_config
-from tests.upstream import Upstream, fake_media, load_sample, syndication_routes, wayback_routes
+from tests.responses import AVAILABLE_AT, body, tombstone
+from tests.upstream import Upstream, fake_media, syndication_routes, wayback_routes
 
 ROOT = Path(__file__).resolve().parents[1]
 DELETED_ID = "2023357708301455483"  # served as a tweet first, as the tombstone later
@@ -89,7 +90,7 @@ def build_archive(folder: Path, upstream: Upstream, *, hostile: bool = True, pho
     (folder / "story.html").write_text(STORY, encoding="utf-8")
     _run("archive", "--db", db_path, folder / "story.html")
     # the deleted tweet: archived above, a tombstone now
-    upstream.route("/tweet-result", load_sample("syndication_tombstone_deleted_emusks.json"),
+    upstream.route("/tweet-result", body(tombstone()),
                    query={"id": DELETED_ID}, content_type="application/json")
     db = open_db(db_path)
     deleted = db.execute("SELECT id FROM posts WHERE platform_post_id = ?", [DELETED_ID]).fetchone()[0]
@@ -472,7 +473,7 @@ def test_post_card(archive, ids):
     assert re.search(r'<img src="/-/archiver/media/(\d+)" alt="photo 1 of @SamuelSusla"', page)
     assert f'href="https://twitter.com/SamuelSusla/status/{PHOTO_ID}" rel="nofollow noopener noreferrer">Original post' in page
     # the post's own Wayback capture (a capture of another URL is never linked to a post)
-    assert f'href="https://web.archive.org/web/20210109155628/https://twitter.com/SamuelSusla/status/{PHOTO_ID}"' in page
+    assert f'href="https://web.archive.org/web/{AVAILABLE_AT}/https://twitter.com/SamuelSusla/status/{PHOTO_ID}"' in page
     conn = sqlite3.connect(archive)
     sha, warc_file, offset = conn.execute(
         "SELECT sha256, warc_file, warc_offset FROM snapshots WHERE post_id = ? AND source = 'syndication'",

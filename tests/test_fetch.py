@@ -1,4 +1,4 @@
-"""Fetching snapshots end to end: the CLI against the local upstream serving the real samples."""
+"""Fetching snapshots end to end: the CLI against the local upstream serving the project's built responses."""
 from __future__ import annotations
 
 import json
@@ -18,7 +18,8 @@ from archiver.evidence.warcs import read_record
 from archiver.models import QueuedPost
 from archiver.fetch.warc import WarcLocation
 from tests.built import write_config
-from tests.upstream import fake_media, load_sample, syndication_routes, wayback_routes
+from tests.responses import body, tombstone
+from tests.upstream import fake_media, oembed_routes, syndication_routes, wayback_routes
 
 PHOTO_ID = "1641086480675225601"  # @SamuelSusla, one photo
 VIDEO_ID = "1684218600456876032"  # @Rainmaker1973, a video uploaded to @AiBreakfast's tweet
@@ -32,14 +33,19 @@ def blockquote(handle, tweet_id, text="A tweet", date="March 29, 2023"):
 
 
 @pytest.fixture
-def served(upstream, tmp_path):
-    """The upstream serving syndication, oEmbed and Wayback samples, the photo, and a config pointing at it."""
-    syndication_routes(upstream)
-    wayback_routes(upstream)
+def served(request, upstream, tmp_path):
+    """The upstream serving syndication, oEmbed and Wayback answers, the photo, and a config pointing at it.
+
+    The project's built answers; the real samples where a test asks for them (``indirect`` parameter True).
+    """
+    real = getattr(request, "param", False)
+    tweets = syndication_routes(upstream, oembed=False, real=real)
+    oembed = oembed_routes(upstream, real=real)
+    wayback_routes(upstream, real=real)
     photo = fake_media("photo.jpg", 50_000)
     upstream.route(PHOTO_PATH, photo, content_type="image/jpeg")
     write_config(tmp_path, upstream)
-    return {"photo": photo}
+    return {"photo": photo, "tweets": tweets, "oembed": oembed}
 
 
 def archive(tmp_path, *names_and_bodies, extra=()):
@@ -55,6 +61,7 @@ def one(db, sql, params=()):
     return db.execute(sql, params).fetchone()
 
 
+@pytest.mark.parametrize("served", [False, True], ids=["built", "real-samples"], indirect=True)
 def test_a_tweet_embed_is_archived_with_its_evidence(served, upstream, tmp_path):
     result, db_path = archive(tmp_path, ("a.html", blockquote("SamuelSusla", PHOTO_ID)))
     assert result.exit_code == 0, result.output
@@ -66,7 +73,7 @@ def test_a_tweet_embed_is_archived_with_its_evidence(served, upstream, tmp_path)
     snap = dict(zip(*[[c[0] for c in db.execute("SELECT * FROM snapshots WHERE source='syndication'").description],
                       one(db, "SELECT * FROM snapshots WHERE source='syndication'")]))
     body = one(db, "SELECT content FROM bodies WHERE sha256 = ?", [snap["sha256"]])[0]
-    assert body == load_sample(f"syndication_photo_tweet-rsc_{PHOTO_ID}.json")
+    assert body == served["tweets"][PHOTO_ID]
     record = read_record(db_path.parent, WarcLocation(snap["warc_file"], snap["warc_offset"], snap["warc_length"]))
     assert record.payload == body and record.http_status == 200
     assert record.warc_headers["WARC-Target-URI"].startswith(upstream.url + "/tweet-result?id=" + PHOTO_ID)
@@ -131,7 +138,7 @@ def test_a_tombstone_later_keeps_every_earlier_snapshot(served, upstream, tmp_pa
     result, db_path = archive(tmp_path, ("a.html", blockquote("SamuelSusla", PHOTO_ID)))
     db = open_db(db_path)
     before = db["snapshots"].count
-    upstream.route("/tweet-result", load_sample("syndication_tombstone_deleted_emusks.json"),
+    upstream.route("/tweet-result", body(tombstone()),
                    query={"id": PHOTO_ID}, content_type="application/json")
     rerun = CliRunner().invoke(cli, ["fetch", "--db", str(db_path), "--post", "1"])
     assert rerun.exit_code == 0, rerun.output
@@ -248,7 +255,8 @@ def test_article_by_url_is_kept_in_the_warc_too(served, upstream, tmp_path):
 
 
 def test_other_platforms_through_their_oembed_endpoints(served, upstream, tmp_path):
-    tiktok = load_sample("oembed_tiktok_alley_7348705314746699054.json")
+    oembed = served["oembed"]
+    tiktok = oembed["tiktok"]
     page = ('<iframe src="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"></iframe>'
             + json.loads(tiktok)["html"]
             + '<blockquote class="instagram-media" data-instgrm-permalink="https://www.instagram.com/p/Cy6H6RGR4aK/">'
@@ -273,7 +281,7 @@ def test_other_platforms_through_their_oembed_endpoints(served, upstream, tmp_pa
     for platform in ("instagram", "tiktok", "youtube"):
         assert {("wayback-available", "captures"), ("wayback-cdx", "captures")} <= by_platform[platform], platform
     texts = dict(db.execute("SELECT source, text FROM snapshots WHERE outcome = 'archived'"))
-    assert texts["youtube-oembed"] == json.loads(load_sample("oembed_youtube_alley_dQw4w9WgXcQ.json"))["title"]
+    assert texts["youtube-oembed"] == json.loads(oembed["youtube"])["title"]
     assert "tiktok-oembed" in texts
 
 

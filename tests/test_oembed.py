@@ -1,4 +1,5 @@
-"""publish.twitter.com/oembed parsing against a real response published in a public repository."""
+"""publish.twitter.com/oembed parsing, on the project's own answers (tests/responses.py) and on real ones
+published in a public repository (which skip without ../shared)."""
 from __future__ import annotations
 
 import json
@@ -7,6 +8,7 @@ import random
 import pytest
 
 from archiver.platforms.twitter.oembed import OUTCOMES, build_url, classify, english_date, parse_blockquote
+from tests.responses import OEMBED_TWEET_ID, body, oembed_stand_ins, oembed_tweet
 from tests.upstream import load_sample
 
 TWITTER = "oembed_twitter_alley_1679189879086018562.json"
@@ -16,6 +18,13 @@ TIKTOK = "oembed_tiktok_alley_7348705314746699054.json"
 
 def tweet_json(html: str, **extra) -> bytes:
     return json.dumps({"html": html, **extra}).encode()
+
+
+def answer(source: str, provider: str) -> bytes:
+    """One provider's oEmbed answer: the project's own (built) or the real sample."""
+    if source == "built":
+        return body(oembed_stand_ins()[provider][0])
+    return load_sample({"twitter": TWITTER, "youtube": YOUTUBE, "tiktok": TIKTOK}[provider])
 
 
 def test_build_url():
@@ -51,9 +60,45 @@ def test_twitter_sample():
     assert r.cache_age == "3153600000"
 
 
-@pytest.mark.parametrize("name", [YOUTUBE, TIKTOK])
-def test_other_providers_are_not_tweets(name):
-    r = classify(200, load_sample(name))
+def test_built_twitter_answer():
+    r = classify(200, answer("built", "twitter"))
+    assert r.outcome == "archived"
+    assert r.status_code == 200
+    assert (r.author_name, r.author_url, r.handle) == ("Alley", "https://twitter.com/alleyco", "alleyco")
+    assert r.url == f"https://twitter.com/alleyco/status/{OEMBED_TWEET_ID}"
+    assert r.tweet_id == OEMBED_TWEET_ID
+    assert r.lang == "en"
+    assert r.text == "We are hiring engineers who like news."
+    assert r.links == ()
+    assert (r.date_text, r.date) == ("July 12, 2023", "2023-07-12")
+    assert r.status_url == f"https://twitter.com/alleyco/status/{OEMBED_TWEET_ID}"  # without ?ref_src
+    assert r.html.startswith('<blockquote class="twitter-tweet">')
+    assert r.provider_name == "Twitter"
+    assert r.cache_age == "3153600000"
+
+
+def test_built_answer_with_links_on_x_com():
+    # The id and handle come from the blockquote's date link, not from the URL the API echoes.
+    status = "https://x.com/someone_else/status/1700000000000000042"
+    text = ("We’re hiring. Learn more here:<a href=\"https://t.co/8zZ5zP1Oyc\">https://t.co/8zZ5zP1Oyc</a> "
+            "<a href=\"https://twitter.com/hashtag/jobs?src=hash\">#jobs</a>")
+    data = oembed_tweet(status, "someone_else", "Some One", text, "Sep 1, 2021")
+    data["url"] = "https://twitter.com/i/status/1700000000000000042"
+    r = classify(200, body(data))
+    assert r.outcome == "archived"
+    assert r.text == "We’re hiring. Learn more here:https://t.co/8zZ5zP1Oyc #jobs"
+    assert r.links == ("https://t.co/8zZ5zP1Oyc", "https://twitter.com/hashtag/jobs?src=hash")
+    assert (r.author_name, r.handle, r.tweet_id) == ("Some One", "someone_else", "1700000000000000042")
+    assert (r.date_text, r.date) == ("Sep 1, 2021", "2021-09-01")
+    assert r.status_url == status
+
+
+@pytest.mark.parametrize("source", ["built", "real"])
+@pytest.mark.parametrize("provider", ["youtube", "tiktok"])
+def test_other_providers_are_not_tweets(provider, source):
+    raw = answer(source, provider)
+    assert json.loads(raw)["html"]  # a real embed, just not a tweet's
+    r = classify(200, raw)
     assert r.outcome == "error"
     assert r.error == "oEmbed html has no tweet blockquote"
 
@@ -119,15 +164,17 @@ def test_errors_are_one_line(status, body, fragment):
     assert "\n" not in r.error
 
 
-def test_truncated_and_mangled_sample_never_raises():
-    body = load_sample(TWITTER)
-    html = json.loads(body)["html"]
+@pytest.mark.parametrize("source", ["built", "real"])
+def test_truncated_and_mangled_sample_never_raises(source):
+    raw = answer(source, "twitter")
+    assert classify(200, raw).outcome == "archived"
+    html = json.loads(raw)["html"]
     rng = random.Random(1679189879086018562)
     for _ in range(400):
         cut = rng.randrange(len(html))
         mangled = html[:cut] + rng.choice(["", "<", "</p>", "<a href=", "&", "\x00", "]]>"]) + html[cut + rng.randrange(0, 20) :]
         assert classify(200, tweet_json(mangled)).outcome in OUTCOMES
-        assert classify(200, body[: rng.randrange(len(body))]).outcome in OUTCOMES
+        assert classify(200, raw[: rng.randrange(len(raw))]).outcome in OUTCOMES
 
 
 def test_parse_blockquote_needs_a_twitter_blockquote():

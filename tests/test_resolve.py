@@ -18,12 +18,14 @@ from archiver.platforms.twitter.resolve import (
     tco_page_target,
     texts_match,
 )
+from tests.responses import STAND_INS, Video, body
+from tests.responses import tweet as built_tweet
 from tests.upstream import Response, syndication_routes, tco_html, upstream  # noqa: F401
 
 POLICY = HttpPolicy(allow_private=True, connect_timeout=1.0, read_timeout=1.0, total_timeout=2.0)
 
-# The real re-used-media case (shared sample): Rainmaker1973's tweet shows a video uploaded with
-# AiBreakfast's tweet, so its pic link leads to AiBreakfast's status.
+# The re-used-media case (the shared sample, and the project's stand-in after it): Rainmaker1973's tweet
+# shows a video uploaded with AiBreakfast's tweet, so its pic link leads to AiBreakfast's status.
 VIDEO_ID = "1684218600456876032"
 VIDEO_PIC = "pic.twitter.com/1N4ogvaMPA"
 VIDEO_SOURCE = "https://twitter.com/AiBreakfast/status/1684020175215927296/video/1"
@@ -31,6 +33,10 @@ VIDEO_TEXT = (  # as an article shows it: display URLs, no scheme
     "For the first time in the world, researchers succeeded in synthesizing a room-temperature "
     "superconductor (Tc≥400 K, 127°C) working at ambient pressure with a modified lead-apatite (LK-99) "
     "structure\n\n[full paper: buff.ly/450N0Px]\npic.twitter.com/1N4ogvaMPA"
+)
+BUILT_VIDEO_TEXT = (  # the stand-in's shorter text (tests/responses.py), as an article shows it
+    "For the first time in the world, researchers succeeded in synthesizing a room-temperature "
+    "superconductor\npic.twitter.com/1N4ogvaMPA"
 )
 PHOTO_ID = "1641086480675225601"
 PHOTO_TEXT = (
@@ -254,8 +260,16 @@ def test_other_handle_with_nothing_to_compare_is_not_fetched(upstream, get):
     assert upstream.count("/tweet-result") == 0 and upstream.count("/cdx/search/cdx") == 0
 
 
+def test_reused_video_resolved_through_wayback(upstream, get):
+    check_reused_video_resolved_through_wayback(upstream, get, real=False, text=BUILT_VIDEO_TEXT)
+
+
 def test_real_reused_video_resolved_through_wayback(upstream, get):
-    syndication_routes(upstream)
+    check_reused_video_resolved_through_wayback(upstream, get, real=True, text=VIDEO_TEXT)
+
+
+def check_reused_video_resolved_through_wayback(upstream, get, *, real: bool, text: str) -> None:
+    syndication_routes(upstream, real=real)
     upstream.tco("1N4ogvaMPA", location=VIDEO_SOURCE)
     # AiBreakfast's own tweet, as the tweet-result would show it (not in the samples).
     serve_tweet(upstream, tweet("1684020175215927296", "AiBreakfast", "2023-07-26T01:57:52.000Z",
@@ -267,7 +281,7 @@ def test_real_reused_video_resolved_through_wayback(upstream, get):
     other_day = snowflake("2023-07-10T12:00:00Z")
     serve_cdx(upstream, "Rainmaker1973", [other_day, same_day[0], VIDEO_ID, same_day[1], same_day[0]])
 
-    res = resolve_tweet_id(get, ends(upstream), handle="Rainmaker1973", date=date(2023, 7, 26), text=VIDEO_TEXT,
+    res = resolve_tweet_id(get, ends(upstream), handle="Rainmaker1973", date=date(2023, 7, 26), text=text,
                            pic_links=(VIDEO_PIC,))
     check_shape(res)
     assert (res.post_id, res.handle, res.method) == (VIDEO_ID, "Rainmaker1973", "wayback-cdx")
@@ -465,8 +479,32 @@ def test_texts_do_not_match(a, b):
     assert not texts_match(a, b)
 
 
+def test_texts_match_on_built_tweet_texts():
+    from archiver.platforms.twitter.syndication import classify
+
+    # The article shows display URLs (cut short with …) where the tweet-result has t.co links and their
+    # expanded URLs, and no scheme; the pic link is dropped on both sides.
+    video = built_tweet(VIDEO_ID, "Rainmaker1973", "Massimo",
+                        "For the first time in the world, researchers succeeded in synthesizing a room-temperature "
+                        "superconductor (Tc≥400 K, 127°C) working at ambient pressure with a modified lead-apatite "
+                        "(LK-99) structure\n\n[full paper: https://t.co/1kNB4GT8ut]", "2023-07-26T15:06:20.000Z",
+                        urls=(("https://t.co/1kNB4GT8ut", "https://buff.ly/450N0Px"),),
+                        video=Video("1N4ogvaMPA", "1684020091854225408", ("AiBreakfast", "1684020175215927296")))
+    result = classify(200, body(video))
+    assert result.text.endswith("[full paper: https://buff.ly/450N0Px] pic.twitter.com/1N4ogvaMPA")
+    assert result.raw_text.endswith("[full paper: https://t.co/1kNB4GT8ut] https://t.co/1N4ogvaMPA")
+    assert texts_match(result.text, VIDEO_TEXT)
+    assert texts_match(result.raw_text, VIDEO_TEXT)
+    assert not texts_match(result.text, VIDEO_TEXT.replace("lead-apatite", "copper-oxide"))
+
+    photo = classify(200, body(STAND_INS[PHOTO_ID]))
+    assert "https://github.com/reactwg/react-native-new-architecture/discussions/110" in photo.text
+    assert texts_match(photo.text, PHOTO_TEXT) and texts_match(photo.raw_text, PHOTO_TEXT)
+    assert not texts_match(photo.text, VIDEO_TEXT)
+
+
 def test_texts_match_on_the_real_sample_text(upstream):
-    served = syndication_routes(upstream)
+    served = syndication_routes(upstream, real=True)
     from archiver.platforms.twitter.syndication import classify
 
     result = classify(200, served[VIDEO_ID])

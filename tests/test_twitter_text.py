@@ -114,13 +114,23 @@ def test_corpus_recall_and_precision():
     assert (tp, recall, precision) == (40, 1.0, 1.0)
 
 
+def _crlf_and_lf_agree(text: str) -> int:
+    lf = text.replace("\r\n", "\n")
+    crlf = lf.replace("\n", "\r\n")
+    found = [_embed_key(e) for e in detect_text(lf)]
+    assert found == [_embed_key(e) for e in detect_text(crlf)]
+    return len(found)
+
+
+def test_crlf_and_lf_agree_on_the_seed():
+    seeds = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
+    assert seeds and sum(_crlf_and_lf_agree(p.read_text(encoding="utf-8")) for p in seeds) >= 3
+
+
 @needs_corpus
 def test_crlf_and_lf_agree():
     for entry in _text_entries():
-        text = _read(entry)
-        lf = text.replace("\r\n", "\n")
-        crlf = lf.replace("\n", "\r\n")
-        assert [_embed_key(e) for e in detect_text(lf)] == [_embed_key(e) for e in detect_text(crlf)]
+        _crlf_and_lf_agree(_read(entry))
 
 
 # --- hand-written forms --------------------------------------------------------------------

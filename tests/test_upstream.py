@@ -15,12 +15,23 @@ import httpx
 import pytest
 
 from tests import upstream as upstream_module
+from tests.responses import (
+    OEMBED_TWEET_ID,
+    STAND_INS,
+    TIKTOK_ID,
+    VIDEO_ID,
+    YOUTUBE_ID,
+    oembed_stand_ins,
+    tombstone,
+)
+from tests.responses import body as built_body
 from tests.upstream import (
     TOMBSTONE_ID,
     Response,
     Upstream,
     fake_media,
     load_sample,
+    oembed_routes,
     samples_dir,
     syndication_routes,
     tco_html,
@@ -377,8 +388,37 @@ def test_fake_media_differs_by_name_and_refuses_tiny_sizes():
 # --------------------------------------------------------------------------- samples
 
 
-def test_syndication_samples_served_byte_for_byte(upstream):
+def test_syndication_stand_ins_served_by_id(upstream, upstream_factory):
     served = syndication_routes(upstream)
+    assert set(served) == {*STAND_INS, TOMBSTONE_ID}
+    assert len(served) >= 7
+    with httpx.Client() as client:
+        for tweet_id, data in served.items():
+            expected = built_body(tombstone()) if tweet_id == TOMBSTONE_ID else built_body(STAND_INS[tweet_id])
+            assert data == expected
+            params = {"id": tweet_id, "lang": "en", "token": "4c2mmul6mnh"}
+            r = client.get(upstream.url + "/tweet-result", params=params)
+            assert (r.status_code, r.content) == (200, expected)
+            assert r.headers["content-type"] == "application/json;charset=utf-8"
+            if tweet_id != TOMBSTONE_ID:
+                assert r.json()["id_str"] == tweet_id
+        assert client.get(upstream.url + "/tweet-result", params={"id": "1"}).status_code == 404
+    assert json.loads(served[TOMBSTONE_ID])["__typename"] == "TweetTombstone"
+    video = json.loads(served[VIDEO_ID])
+    assert video["mediaDetails"][0]["expanded_url"] == "https://twitter.com/AiBreakfast/status/1684020175215927296/video/1"
+    assert video["text"].endswith(" https://t.co/1N4ogvaMPA")
+
+    # another tombstone id and status, on another path, without oEmbed
+    other = upstream_factory()
+    syndication_routes(other, tombstone_id="5", tombstone_status=404, path="/other", oembed=False)
+    assert httpx.get(other.url + "/other", params={"id": "5"}).status_code == 404
+    assert httpx.get(other.url + "/other", params={"id": VIDEO_ID}).json()["id_str"] == VIDEO_ID
+    assert httpx.get(other.url + "/oembed", params={"url": f"https://twitter.com/a/status/{OEMBED_TWEET_ID}"}
+                     ).status_code == 404
+
+
+def test_syndication_samples_served_byte_for_byte(upstream):
+    served = syndication_routes(upstream, real=True)
     folder = samples_dir()
     expected_ids = {
         "1641086480675225601",
@@ -410,8 +450,27 @@ def test_syndication_samples_served_byte_for_byte(upstream):
     assert video["text"].endswith("(LK-99) structure\n\n[full paper: https://t.co/1kNB4GT8ut]\nhttps://t.co/1N4ogvaMPA")
 
 
+def test_oembed_stand_ins_matched_by_post_url(upstream):
+    served = syndication_routes(upstream)
+    answers = {p: built_body(data) for p, (data, _) in oembed_stand_ins().items()}
+    cases = {
+        f"https://twitter.com/alleyco/status/{OEMBED_TWEET_ID}": "twitter",
+        f"https://x.com/alleyco/status/{OEMBED_TWEET_ID}?s=20": "twitter",
+        f"https://www.youtube.com/watch?v={YOUTUBE_ID}": "youtube",
+        f"https://www.tiktok.com/@creator/video/{TIKTOK_ID}": "tiktok",
+    }
+    for url, provider in cases.items():
+        r = httpx.get(upstream.url + "/oembed", params={"url": url, "dnt": "1", "format": "json"})
+        assert (r.status_code, r.content) == (200, answers[provider])
+    assert httpx.get(upstream.url + "/oembed", params={"url": "https://twitter.com/a/status/5"}).status_code == 404
+    assert httpx.get(upstream.url + "/oembed",  # an id that merely starts like the served one is another post
+                     params={"url": f"https://twitter.com/a/status/{OEMBED_TWEET_ID}9"}).status_code == 404
+    assert VIDEO_ID in served
+    assert oembed_routes(upstream, "/other-oembed") == answers
+
+
 def test_oembed_samples_matched_by_post_url(upstream):
-    syndication_routes(upstream)
+    syndication_routes(upstream, real=True)
     cases = {
         "https://twitter.com/alleyco/status/1679189879086018562": "oembed_twitter_alley_1679189879086018562.json",
         "https://x.com/alleyco/status/1679189879086018562?s=20": "oembed_twitter_alley_1679189879086018562.json",
@@ -426,8 +485,23 @@ def test_oembed_samples_matched_by_post_url(upstream):
     assert httpx.get(upstream.url + "/oembed", params={"url": "https://twitter.com/a/status/5"}).status_code == 404
 
 
-def test_wayback_samples(upstream):
+def test_wayback_stand_ins_name_the_asked_url(upstream):
     wayback_routes(upstream)
+    status = "https://twitter.com/SamuelSusla/status/1641086480675225601"
+    avail = httpx.get(upstream.url + "/wayback/available", params={"url": status}).json()
+    closest = avail["archived_snapshots"]["closest"]
+    assert avail["url"] == status
+    assert (closest["available"], closest["timestamp"]) == (True, "20230330120000")
+    assert closest["url"] == f"http://web.archive.org/web/20230330120000/{status}"
+    cdx = httpx.get(upstream.url + "/cdx/search/cdx", params={"url": "twitter.com/SamuelSusla/status/1641086480675225601"})
+    assert cdx.headers["content-type"].startswith("text/plain")
+    assert cdx.text.split() == ["com,twitter)/samuelsusla/status/1641086480675225601", "20230329150000",
+                                "https://twitter.com/SamuelSusla/status/1641086480675225601", "text/html", "200",
+                                "Q4YULN754FHV2U6Q5JUT6Q2P57WEWNNY", "1415"]
+
+
+def test_wayback_samples(upstream):
+    wayback_routes(upstream, real=True)
     avail = httpx.get(upstream.url + "/wayback/available", params={"url": "google.com"})
     assert avail.json()["archived_snapshots"]["closest"]["available"] is True
     cdx = httpx.get(upstream.url + "/cdx/search/cdx", params={"url": "github.com"})
@@ -460,6 +534,29 @@ def test_ts_literal_to_json(ts, expected):
 def test_ts_literal_to_json_refuses_non_data(ts):
     with pytest.raises(ValueError):
         ts_literal_to_json(ts)
+
+
+def ts_literal(value) -> str:
+    """A JSON value written as a TypeScript object literal: bare keys, single quotes, comments, trailing commas."""
+    if isinstance(value, dict):
+        items = [f"{k if re.fullmatch(r'[A-Za-z_$][A-Za-z0-9_$]*', k) else repr(k)}: {ts_literal(v)}"
+                 for k, v in value.items()]
+        return "{ // a comment\n" + "".join(f"  {item},\n" for item in items) + "/* and a block */}"
+    if isinstance(value, list):
+        return "[" + ", ".join(ts_literal(v) for v in value) + (",]" if value else "]")
+    if isinstance(value, str):
+        return "'" + json.dumps(value, ensure_ascii=False)[1:-1].replace("'", "\\'") + "'"
+    return json.dumps(value)
+
+
+@pytest.mark.parametrize("tweet_id", sorted(STAND_INS))
+def test_ts_conversion_of_a_built_tweet_keeps_every_value(tweet_id):
+    data = STAND_INS[tweet_id]
+    literal = f"export const tweet: Tweet = {ts_literal(data)} as const;\n"
+    assert "'" in literal and "// a comment" in literal and ",]" in literal and ",\n/*" in literal
+    converted = ts_literal_to_json(literal)
+    assert json.loads(converted) == data
+    assert converted == json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # key order kept, compact
 
 
 def test_ts_sample_conversion_keeps_every_string(upstream):

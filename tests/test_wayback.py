@@ -1,4 +1,5 @@
-"""Wayback availability and CDX parsing against real responses published in a public repository."""
+"""Wayback availability and CDX parsing, on the project's own answers (tests/responses.py) and on real ones
+published in a public repository (which skip without ../shared)."""
 from __future__ import annotations
 
 import json
@@ -15,11 +16,19 @@ from archiver.fetch.wayback import (
     replay_url,
     timestamp_to_iso,
 )
+from tests.responses import AVAILABLE_AT, CDX_AT, body, cdx_line, wayback_available
 from tests.upstream import load_sample
 
 AVAILABLE = "wayback_available_waybackpy_google.json"
 CDX_LINE = "wayback_cdx_line_waybackpy.txt"
 HEADER = ["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"]
+STATUS = "https://twitter.com/SamuelSusla/status/1641086480675225601"
+
+
+@pytest.fixture(params=["built", "real"])
+def cdx_text(request) -> bytes:
+    """One CDX text line for http://github.com (length 1415): the project's own, or the real sample."""
+    return cdx_line("http://github.com").encode() if request.param == "built" else load_sample(CDX_LINE)
 
 
 # --- URLs ------------------------------------------------------------------------------------------
@@ -97,6 +106,22 @@ def test_available_sample():
     assert c.raw_url == "https://web.archive.org/web/20210109155628id_/https://www.google.com/"
 
 
+def test_built_available_answer():
+    r = parse_available(200, body(wayback_available(STATUS)))
+    assert r.outcome == "archived"
+    assert r.url == STATUS
+    c = r.capture
+    assert c.timestamp == "2023-03-30T12:00:00Z"
+    assert c.wayback_timestamp == AVAILABLE_AT
+    assert c.original == STATUS
+    assert c.status == 200
+    # the answer names http://web.archive.org; replays are asked over https
+    assert c.replay_url == f"https://web.archive.org/web/{AVAILABLE_AT}/{STATUS}"
+    assert c.raw_url == f"https://web.archive.org/web/{AVAILABLE_AT}id_/{STATUS}"
+    other = parse_available(200, body(wayback_available(STATUS, "20240101000000"))).capture
+    assert other.timestamp == "2024-01-01T00:00:00Z"
+
+
 def test_available_original_comes_from_the_capture_not_the_echo():
     body = {
         "url": "twitter.com/a/status/1",
@@ -166,14 +191,34 @@ def test_cdx_text_sample():
     assert c.replay_url == "https://web.archive.org/web/20080126045828/http://github.com"
 
 
-def test_cdx_json_matches_text():
-    fields = load_sample(CDX_LINE).decode().split()
+def test_built_cdx_text_line():
+    r = parse_cdx(200, cdx_line(STATUS + "?s=20").encode())
+    assert r.outcome == "archived"
+    (c,) = r.captures
+    assert c.urlkey == "com,twitter)/samuelsusla/status/1641086480675225601?s=20"
+    assert c.timestamp == "2023-03-29T15:00:00Z"
+    assert c.wayback_timestamp == CDX_AT
+    assert c.original == STATUS + "?s=20"
+    assert c.mimetype == "text/html"
+    assert c.status == 200
+    assert c.digest == "Q4YULN754FHV2U6Q5JUT6Q2P57WEWNNY"
+    assert c.length == 1415
+    assert c.replay_url == f"https://web.archive.org/web/{CDX_AT}/{STATUS}?s=20"
+    two = parse_cdx(200, (cdx_line(STATUS, "20230101000000", "DIGESTONE", 900) + cdx_line(STATUS)).encode())
+    assert [(c.wayback_timestamp, c.digest, c.length) for c in two.captures] == [
+        ("20230101000000", "DIGESTONE", 900), (CDX_AT, "Q4YULN754FHV2U6Q5JUT6Q2P57WEWNNY", 1415)]
+
+
+def test_cdx_json_matches_text(cdx_text):
+    fields = cdx_text.decode().split()
     as_json = json.dumps([HEADER, fields]).encode()
-    assert parse_cdx(200, as_json).captures == parse_cdx(200, load_sample(CDX_LINE)).captures
+    captures = parse_cdx(200, cdx_text).captures
+    assert len(captures) == 1 and captures[0].original == "http://github.com"
+    assert parse_cdx(200, as_json).captures == captures
 
 
-def test_cdx_json_uses_its_header_order():
-    fields = dict(zip(HEADER, load_sample(CDX_LINE).decode().split()))
+def test_cdx_json_uses_its_header_order(cdx_text):
+    fields = dict(zip(HEADER, cdx_text.decode().split()))
     order = ["timestamp", "original", "statuscode", "digest", "length", "mimetype", "urlkey"]
     r = parse_cdx(200, json.dumps([order, [fields[k] for k in order]]))
     assert r.captures[0].original == "http://github.com"
@@ -197,8 +242,8 @@ def test_cdx_dashes_resume_key_and_skipped_rows():
     assert r.resume_key == "com%2Ctwitter%29%2Fa 20230101000000"
 
 
-def test_cdx_text_with_resume_key_and_bad_lines():
-    line = load_sample(CDX_LINE).decode().strip()
+def test_cdx_text_with_resume_key_and_bad_lines(cdx_text):
+    line = cdx_text.decode().strip()
     text = f"{line}\nnot a cdx line\n{line}\n\nresumekey123\n"
     r = parse_cdx(200, text.encode())
     assert len(r.captures) == 2

@@ -731,44 +731,52 @@ _SYNDICATION_NAME = re.compile(r"^syndication_.*?_(\d{5,})\.(json|ts)$")
 def syndication_routes(
     up: Upstream,
     *,
+    real: bool = False,
     tombstone_id: str = TOMBSTONE_ID,
     tombstone_status: int = 200,
     path: str = "/tweet-result",
     oembed: bool = True,
 ) -> dict[str, bytes]:
-    """Serve every syndication sample at ``/tweet-result?id=ID``; returns {id: bytes served}.
+    """Serve tweets at ``/tweet-result?id=ID``, and the tombstone under ``tombstone_id``; returns {id: bytes}.
 
-    ``.json`` files are served byte for byte, except a ``{"data": tweet}`` wrapper, which is
-    unwrapped (re-serialised compactly, key order kept).  The ``.ts`` object literal is converted
-    with ``ts_literal_to_json``.  The deleted-tweet tombstone is served under ``tombstone_id``.
-    With ``oembed=True`` the oEmbed samples are registered too (see ``oembed_routes``).
+    By default the project's own stand-ins (``tests.responses.STAND_INS``), so a clone alone runs every
+    capability.  ``real=True`` serves the real samples instead (skipping without ``../shared``):
+    ``.json`` files byte for byte, except a ``{"data": tweet}`` wrapper, which is unwrapped (re-serialised
+    compactly, key order kept); the ``.ts`` object literal converted with ``ts_literal_to_json``.
+    With ``oembed=True`` the oEmbed answers are registered too (see ``oembed_routes``).
     """
-    load_sample("README.md")  # skip early and clearly when the folder is absent
     served: dict[str, bytes] = {}
-    for file in sorted(samples_dir().glob("syndication_*")):
-        raw = file.read_bytes()
-        if "tombstone" in file.name:
-            up.route(
-                path, raw, status=tombstone_status, query={"id": tombstone_id}, content_type=SYNDICATION_CONTENT_TYPE
-            )
-            served[tombstone_id] = raw
-            continue
-        m = _SYNDICATION_NAME.match(file.name)
-        if not m:
-            continue
-        tweet_id, ext = m.groups()
-        if ext == "ts":
-            data = ts_literal_to_json(raw.decode("utf-8")).encode("utf-8")
-        else:
-            obj = json.loads(raw)
-            if set(obj) == {"data"}:
-                data = json.dumps(obj["data"], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if not real:
+        from tests.responses import STAND_INS, body, tombstone
+
+        for tweet_id, data in STAND_INS.items():
+            served[tweet_id] = body(data)
+        served[tombstone_id] = body(tombstone())
+    else:
+        load_sample("README.md")  # skip early and clearly when the folder is absent
+        for file in sorted(samples_dir().glob("syndication_*")):
+            raw = file.read_bytes()
+            if "tombstone" in file.name:
+                served[tombstone_id] = raw
+                continue
+            m = _SYNDICATION_NAME.match(file.name)
+            if not m:
+                continue
+            tweet_id, ext = m.groups()
+            if ext == "ts":
+                data = ts_literal_to_json(raw.decode("utf-8")).encode("utf-8")
             else:
-                data = raw
-        up.route(path, data, query={"id": tweet_id}, content_type=SYNDICATION_CONTENT_TYPE)
-        served[tweet_id] = data
+                obj = json.loads(raw)
+                if set(obj) == {"data"}:
+                    data = json.dumps(obj["data"], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+                else:
+                    data = raw
+            served[tweet_id] = data
+    for tweet_id, data in served.items():
+        status = tombstone_status if tweet_id == tombstone_id else 200
+        up.route(path, data, status=status, query={"id": tweet_id}, content_type=SYNDICATION_CONTENT_TYPE)
     if oembed:
-        oembed_routes(up)
+        oembed_routes(up, real=real)
     return served
 
 
@@ -780,37 +788,50 @@ OEMBED_SAMPLES = {
 }
 
 
-def oembed_routes(up: Upstream, path: str = "/oembed") -> dict[str, bytes]:
-    """Serve the oEmbed samples at ``path?url=...`` (matched on the post id in ``url``).
+def oembed_routes(up: Upstream, path: str = "/oembed", *, real: bool = False) -> dict[str, bytes]:
+    """Serve oEmbed answers at ``path?url=...`` (matched on the post id in ``url``); returns {provider: bytes}.
 
-    All three real providers use ``/oembed`` (publish.twitter.com, www.youtube.com,
-    www.tiktok.com); point each provider's base URL at this server.  Returns {provider: bytes}.
+    All three real providers use ``/oembed`` (publish.twitter.com, www.youtube.com, www.tiktok.com); point
+    each provider's base URL at this server.  The project's stand-ins by default, the real samples with
+    ``real=True``.
     """
+    from tests.responses import body, oembed_stand_ins
+
     served = {}
-    for provider, (name, pattern) in OEMBED_SAMPLES.items():
-        data = load_sample(name)
+    answers = {p: (load_sample(name), pattern) for p, (name, pattern) in OEMBED_SAMPLES.items()} if real else {
+        p: (body(data), pattern) for p, (data, pattern) in oembed_stand_ins().items()}
+    for provider, (data, pattern) in answers.items():
         up.route(path, data, query={"url": re.compile(pattern)}, content_type="application/json; charset=utf-8")
         served[provider] = data
     return served
 
 
-def wayback_routes(up: Upstream) -> dict[str, bytes]:
+def wayback_routes(up: Upstream, *, real: bool = False) -> dict[str, bytes]:
     """``/wayback/available`` (JSON) and ``/cdx/search/cdx`` (one text line), for any ``url``.
 
-    The real samples name google.com and github.com; each answer names the URL that was asked for
-    instead (the rest as sampled), since a capture of another URL is not a capture of the post.
+    Each answer names the URL that was asked for (a capture of another URL is not a capture of the post).
+    The project's own answers by default; ``real=True`` serves the real samples (which name google.com and
+    github.com) with that URL put in.
     """
-    available = load_sample("wayback_available_waybackpy_google.json")
-    cdx = load_sample("wayback_cdx_line_waybackpy.txt")
+    from tests.responses import body, cdx_line, wayback_available
+
+    if real:
+        available = load_sample("wayback_available_waybackpy_google.json")
+        cdx = load_sample("wayback_cdx_line_waybackpy.txt")
+        available_body = lambda url: available.replace(b"https://www.google.com/", url.encode())  # noqa: E731
+        cdx_body = lambda url: cdx.replace(b"http://github.com", url.encode())  # noqa: E731
+    else:
+        available = body(wayback_available("https://www.google.com/"))
+        cdx = cdx_line("http://github.com").encode()
+        available_body = lambda url: body(wayback_available(url))  # noqa: E731
+        cdx_body = lambda url: cdx_line(url).encode()  # noqa: E731
 
     def available_for(req):
-        url = req.query.get("url", "https://www.google.com/")
-        return Response(200, available.replace(b"https://www.google.com/", url.encode()), [], "application/json")
+        return Response(200, available_body(req.query.get("url", "https://www.google.com/")), [], "application/json")
 
     def cdx_for(req):
         url = req.query.get("url", "github.com")
-        url = url if "://" in url else "https://" + url
-        return Response(200, cdx.replace(b"http://github.com", url.encode()), [], "text/plain")
+        return Response(200, cdx_body(url if "://" in url else "https://" + url), [], "text/plain")
 
     up.route("/wayback/available", available_for)
     up.route("/cdx/search/cdx", cdx_for)
