@@ -108,6 +108,16 @@ JOBS = ("poll", "fetch", "recheck")
 DEFAULT_SCHEDULES = {"poll": "*/15 * * * *", "fetch": "*/5 * * * *", "recheck": "7 * * * *"}
 
 
+MAX_CONTEXT_DEPTH = 3  # quoted and replied-to posts are followed this far at most: never unbounded
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """What a fetch follows beyond the embedded post itself."""
+
+    context_depth: int = 1  # quoted, replied-to and media-origin posts kept as posts, this many links away (0-3)
+
+
 @dataclass(frozen=True)
 class Source:
     """A place the daemon watches for new articles."""
@@ -159,6 +169,7 @@ class Settings:
     article_hosts: tuple = ("*",)  # where article URLs may be fetched from; private addresses still refused
     endpoints: Endpoints = field(default_factory=Endpoints)
     limits: Limits = field(default_factory=Limits)
+    fetch: Fetch = field(default_factory=Fetch)
     save_page_now_keys: str | None = None  # "ACCESS:SECRET"; Save Page Now only runs when set
     schedules: dict = field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
     sources: tuple = ()  # Source, ...
@@ -170,8 +181,8 @@ class Settings:
     path: str | None = None  # the file these came from
 
 
-_SECTIONS = {"http": HttpPolicy, "endpoints": Endpoints, "limits": Limits, "daemon": Daemon, "timestamps": Timestamps,
-             "serve": Serve}
+_SECTIONS = {"http": HttpPolicy, "endpoints": Endpoints, "limits": Limits, "fetch": Fetch, "daemon": Daemon,
+             "timestamps": Timestamps, "serve": Serve}
 _TOP = {"db", "save_page_now_keys", "schedules", "sources", "recheck_after", "article_hosts", "rates"}
 
 
@@ -340,6 +351,9 @@ def _merge(obj, values: dict, where: str, lines: list[str]):
                               f"(known: {', '.join(sorted(known))})")
         current = getattr(obj, key)
         changes[key] = _coerce(value, current, where.format(line=_line_of(lines, key)) + f" {key}")
+        if isinstance(obj, Fetch) and key == "context_depth" and changes[key] > MAX_CONTEXT_DEPTH:
+            raise ConfigError(where.format(line=_line_of(lines, key)) +
+                              f" context_depth: at most {MAX_CONTEXT_DEPTH} (a thread is followed that far, never further)")
     return replace(obj, **changes)
 
 
@@ -401,6 +415,6 @@ def _line_of(lines: list[str], key: str) -> str:
     return "?"
 
 
-__all__ = ["Settings", "Endpoints", "Limits", "Source", "Daemon", "Timestamps", "HttpPolicy", "load_settings", "default_config_path",
+__all__ = ["Settings", "Endpoints", "Limits", "Fetch", "Source", "Daemon", "Timestamps", "HttpPolicy", "load_settings", "default_config_path",
            "DEFAULT_USER_AGENT", "DEFAULT_ALLOWED_HOSTS"]
 

@@ -86,3 +86,4 @@ class QueuedPost:
     pic_links: tuple[str, ...] = ()
     known_media: tuple[str, ...] = ()  # media URLs already kept: not downloaded again
     web_archive_at: str | None = None  # when the Wayback Machine last answered about it (availability, CDX)
+    context_depth: int = 0  # 0: embedded in an article; n: reached through n relations from an embedded post

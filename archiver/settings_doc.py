@@ -40,6 +40,7 @@ DOCS: dict[tuple[str, str], str] = {
     ("limits", "requeue_base"): "seconds before a failed post is tried again (doubles per failure)",
     ("limits", "requeue_max"): "the longest a failed post waits, in seconds",
     ("limits", "web_archive_every"): "seconds between two Wayback lookups of one post",
+    ("fetch", "context_depth"): "quoted, replied-to and media-origin posts kept as posts, this many links away (0-3)",
     ("daemon", "misfire_grace_time"): "seconds a late job may still start",
     ("daemon", "busy_timeout_ms"): "how long a write waits for another writer",
     ("daemon", "recheck_articles"): "fetch an already stored article URL again on every poll",
@@ -65,7 +66,7 @@ DOCS: dict[tuple[str, str], str] = {
     ("endpoints", "twimg_video"): "Twitter's video CDN",
     ("endpoints", "mastodon_oembed"): "one Mastodon oEmbed for every post; empty: each post's own server",
 }
-SECTIONS = ("http", "limits", "daemon", "serve", "timestamps", "endpoints")
+SECTIONS = ("http", "limits", "fetch", "daemon", "serve", "timestamps", "endpoints")
 _TOP = ("db", "recheck_after", "article_hosts", "save_page_now_keys")
 
 

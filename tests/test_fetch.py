@@ -129,9 +129,12 @@ def test_reused_media_is_not_taken_for_the_post_and_oversized_video_is_refused(s
     post = db["posts"].get(1)
     assert (post["platform_post_id"], post["status"]) == (VIDEO_ID, "archived")
     assert post["resolved_via"].startswith("wayback-cdx")
-    assert db["media"].count == 0  # the 20 MB video is over the 10 MB cap: not kept
-    [(outcome, error)] = db.execute("SELECT outcome, error FROM fetch_attempts WHERE source = 'media'").fetchall()
+    assert db["media"].count == 0  # the 20 MB video is over the 10 MB cap: not kept (its poster has no route)
+    attempts = dict(db.execute("SELECT url, outcome FROM fetch_attempts WHERE source = 'media'").fetchall())
+    [(outcome, error)] = db.execute("SELECT outcome, error FROM fetch_attempts WHERE source = 'media' "
+                                    "AND url LIKE '%.mp4%'").fetchall()
     assert outcome == "too_large" and "cap" in error
+    assert len(attempts) == 2 and any("amplify_video_thumb" in u for u in attempts)  # and the poster was asked
 
 
 def test_a_tombstone_later_keeps_every_earlier_snapshot(served, upstream, tmp_path):

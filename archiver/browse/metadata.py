@@ -161,6 +161,25 @@ TABLES: dict[str, dict] = {
             "warc_file": "WARC file holding the download.",
         },
     },
+    "post_relations": {
+        "description": "How posts relate: one quotes another, replies to another, or shows media first posted by "
+                       "another; learned from a syndication body, oEmbed or the article's markup.",
+        "sort_desc": "last_seen_at",
+        "facets": ["relation", "learned_from"],
+        "columns": {
+            "relation": "quotes, replies_to or media_from.",
+            "related_post_id": "The other post (its own row, snapshots and re-checks).",
+            "snapshot_id": "The snapshot whose body says so.",
+            "media_id": "media_from: the file first uploaded to the other post.",
+        },
+    },
+    "media_matches": {
+        "description": "Pictures alike by their perceptual hashes (a photo, a video's poster), each pair both ways: "
+                       "the same picture re-encoded, resized or slightly cropped in another post.",
+        "sort": "distance",
+        "facets": ["hash_algorithm"],
+        "columns": {"distance": "Bits the two hashes differ by (of 128); alike at 24 or fewer."},
+    },
     "captures": {
         "description": "Wayback Machine captures of posts, as its availability and CDX APIs listed them.",
         "sort_desc": "captured_at",
@@ -228,6 +247,14 @@ TABLES: dict[str, dict] = {
         "columns": {"posts": "Distinct posts embedded, in any version.",
                     "gone": "Posts now unavailable, not found or protected."},
     },
+    "post_context": {
+        "description": "Posts in context: each relation (quotes, replies_to, media_from) with both posts, how it "
+                       "was learned and when. post_id and related_post_id link to the cards.",
+        "sort_desc": "last_seen_at",
+        "facets": ["relation", "learned_from", "related_status", "platform"],
+        "columns": {"depth": "0: embedded in an article; n: reached through n relations.",
+                    "related_status": "Where the other post stands now."},
+    },
     "posts_gone": {
         "description": "Every time a post became unavailable, not found or protected, with when and why.",
         "sort_desc": "gone_at",
@@ -253,6 +280,20 @@ TABLES: dict[str, dict] = {
 }
 
 QUERIES: dict[str, dict] = {
+    "picture_elsewhere": {
+        "title": "Where else does this picture appear?",
+        "description": "media: a media id (media.id; each picture on a post's card links here). Every stored "
+                       "picture alike by its perceptual hash, earliest post first.",
+        "sql": """
+SELECT mm.other_media_id AS found_media_id, mm.distance, p.id AS post_id, p.platform, p.handle,
+       p.created_at AS posted_at, p.status, om.kind, om.url, om.fetched_at, mm.media_id
+FROM media_matches mm
+JOIN media om ON om.id = mm.other_media_id
+JOIN posts p ON p.id = om.post_id
+WHERE mm.media_id = :media
+ORDER BY coalesce(p.created_at, om.fetched_at), mm.distance
+""".strip(),
+    },
     "gone_posts_in_article": {
         "title": "Which posts in this article are gone?",
         "description": "article: an article id, URL, canonical URL or source path.",

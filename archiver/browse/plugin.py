@@ -249,7 +249,7 @@ _CARD_LINKS = {
     ("articles", "title"): "article",
 }
 # Wherever these columns appear (views, canned queries, tables), the id is a link to its card or record.
-_ID_COLUMNS = {"post_id": "post", "article_id": "article", "snapshot_id": "snapshot",
+_ID_COLUMNS = {"post_id": "post", "related_post_id": "post", "article_id": "article", "snapshot_id": "snapshot",
                "last_archived_snapshot_id": "snapshot"}
 _STATUS_COLUMNS = {("posts", "status"), ("posts_overview", "status"), ("posts_gone", "status_now"),
                    ("posts_gone", "to_status"), ("fetch_queue", "status"), ("post_status_changes", "to_status"),

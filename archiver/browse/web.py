@@ -193,12 +193,41 @@ async def load_post(db, post_id: int) -> dict | None:
         db, "SELECT method, resolved_post_id, detail, resolved_at FROM resolutions WHERE post_id = ? ORDER BY id",
         [pid])
     post["timestamps"] = await post_timestamps(db, pid)
+    post["context"] = await post_context(db, post, [m["id"] for m in post["media"]])
     post["diff"] = _last_two(post["snapshots"])
     archived = [s for s in post["snapshots"] if s["outcome"] == "archived" and s["text"]]
     post["platform_text"] = None
     if archived and _words(archived[-1]["text"]) != _words(post["text"]):
         post["platform_text"] = archived[-1]
     return post
+
+
+_RELATED = ("SELECT r.relation, r.learned_from, r.first_seen_at, o.id, o.platform, o.handle, o.author_name, "
+            "o.status, o.created_at FROM post_relations r JOIN posts o ON o.id = r.{other} WHERE r.{this} = ? "
+            "ORDER BY r.relation, r.id")
+
+
+async def post_context(db, post: dict, media_ids: list[int]) -> dict:
+    """What a post points at and what points at it (quotes, replies_to, media_from, each way), and for each of
+    its pictures the other posts showing the same picture, earliest first, with when it was first posted."""
+    post_id = post["id"]
+    try:
+        out = await rows(db, _RELATED.format(other="related_post_id", this="post_id"), [post_id])
+        into = await rows(db, _RELATED.format(other="post_id", this="related_post_id"), [post_id])
+        alike = {}
+        for media_id in media_ids:
+            found = await rows(db, "SELECT p.id, p.platform, p.handle, p.created_at, mm.distance FROM media_matches mm "
+                                   "JOIN media om ON om.id = mm.other_media_id JOIN posts p ON p.id = om.post_id "
+                                   "WHERE mm.media_id = ? AND p.id != ? ORDER BY coalesce(p.created_at, om.fetched_at)",
+                               [media_id, post_id])
+            if found:
+                dates = [d for d in [post.get("created_at")] + [f["created_at"] for f in found] if d]
+                alike[media_id] = {"posts": found, "first_seen": min(dates) if dates else None}
+    except Exception as exc:  # an archive from before posts in context: the tables are not there yet
+        if "no such table" in str(exc):
+            return {"out": [], "into": [], "alike": {}}
+        raise
+    return {"out": out, "into": into, "alike": alike}
 
 
 async def post_timestamps(db, post_id: int) -> list[dict]:

@@ -66,7 +66,18 @@ def select(db, post_ids=(), article_ids=(), all_: bool = False) -> tuple[list[in
         posts += [r[0] for r in db.execute(
             "SELECT DISTINCT coalesce(p.merged_into_id, p.id) FROM embeds e JOIN posts p ON p.id = e.post_id "
             "WHERE e.article_id = ? ORDER BY 1", [aid])]
-    return list(dict.fromkeys(posts)), list(dict.fromkeys(article_ids))
+    chosen = list(dict.fromkeys(posts))
+    return chosen + [c for c in _context_of(db, chosen) if c not in set(chosen)], list(dict.fromkeys(article_ids))
+
+
+def _context_of(db, post_ids: list[int]) -> list[int]:
+    """The posts the chosen ones quote, answer or took media from (one level): their records come along."""
+    if not post_ids:
+        return []
+    marks = ", ".join("?" * len(post_ids))
+    return [r[0] for r in db.execute(
+        f"SELECT DISTINCT related_post_id FROM post_relations WHERE post_id IN ({marks}) ORDER BY related_post_id",
+        post_ids)]
 
 
 def export_wacz(db, db_path, out, *, post_ids=(), article_ids=(), all_: bool = False,
@@ -231,6 +242,12 @@ def _post(db, pid: int, writer: _PackageWriter, pages: list) -> dict:
                           "FROM snapshots WHERE post_id IN ({marks}) ORDER BY id")
     post["media"] = q("SELECT * FROM media WHERE post_id IN ({marks}) ORDER BY id")
     post["captures"] = q("SELECT * FROM captures WHERE post_id IN ({marks}) ORDER BY id")
+    post["relations"] = q("SELECT r.*, o.platform_post_id AS related_platform_post_id, o.handle AS related_handle "
+                          "FROM post_relations r JOIN posts o ON o.id = r.related_post_id "
+                          "WHERE r.post_id IN ({marks}) ORDER BY r.id")
+    post["related_by"] = q("SELECT r.*, o.platform_post_id AS from_platform_post_id, o.handle AS from_handle "
+                           "FROM post_relations r JOIN posts o ON o.id = r.post_id "
+                           "WHERE r.related_post_id IN ({marks}) ORDER BY r.id")
     post["embeds"] = q("SELECT e.id, e.article_id, a.url AS article_url, a.title AS article_title, a.source AS "
                        "article_source, e.article_version_id, e.ordinal, e.markup, e.context, e.position, "
                        "e.embed_url, e.handle, e.author_name, e.date, e.date_text, e.text, e.raw, e.surrounding, "

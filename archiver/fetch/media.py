@@ -56,11 +56,16 @@ def store_file(root: Path, body: bytes, ext: str) -> tuple[str, Path]:
     return sha, path
 
 
-def download(ctx, url: str, kind: str | None, *, source_tweet_id: str | None = None) -> MediaResult:
-    """Fetch one media URL under the media size cap and keep it if it is the image or video it claims."""
+IMAGE_KINDS = ("photo", "poster")  # a poster is a video's still frame, as the platform shows it before playing
+
+
+def download(ctx, url: str, kind: str | None, *, source_tweet_id: str | None = None,
+             owner: str | None = None) -> MediaResult:
+    """Fetch one media URL under the media size cap and keep it if it is the image or video it claims;
+    a picture also gets its perceptual hash (fetch.likeness), so the same picture can be found elsewhere."""
     from archiver.errors import FetchError
 
-    result = MediaResult(url=url, kind=kind, source_tweet_id=source_tweet_id)
+    result = MediaResult(url=url, kind=kind, source_tweet_id=source_tweet_id, owner=owner)
     try:
         ex = ctx.get(ctx.endpoints.rewrite(url), source="media", max_bytes=ctx.limits.media_max_bytes)
     except FetchError as exc:
@@ -76,7 +81,7 @@ def download(ctx, url: str, kind: str | None, *, source_tweet_id: str | None = N
         result.error = f"not an image or video ({ex.content_type or 'no content type'}, {len(ex.body)} bytes)"
         return result
     ext, family = sniffed
-    expected = "video" if kind in ("video", "animated_gif") else "image" if kind == "photo" else family
+    expected = "video" if kind in ("video", "animated_gif") else "image" if kind in IMAGE_KINDS else family
     if family != expected:
         result.error = f"expected a {expected}, got {ext} data"
         return result
@@ -87,4 +92,9 @@ def download(ctx, url: str, kind: str | None, *, source_tweet_id: str | None = N
         return result
     result.sha256, result.size = sha, len(ex.body)
     result.path = str(path.relative_to(ctx.db_folder))
+    if family == "image":
+        from archiver.fetch import likeness  # imagehash brings numpy and scipy: loaded once a picture is kept
+
+        result.perceptual_hash = likeness.perceptual_hash(ex.body)
+        result.hash_algorithm = likeness.ALGORITHM if result.perceptual_hash else None
     return result

@@ -39,6 +39,14 @@ _EVIDENCE_ONLY = {"captures", "none", "requested"}  # outcomes that say nothing 
 WEB_ARCHIVE_SOURCES = frozenset({"wayback-available", "wayback-cdx", "wayback-save"})
 
 
+def schedule_context(result: PostResult, now: str, schedule: tuple) -> None:
+    """When the posts a fetch links to are first due: one the body carried whole is re-checked on the
+    schedule like any archived post (its first snapshot came with the body); one only named, now."""
+    for source in result.sources:
+        for link in source.context:
+            link.next_fetch_at = next_recheck(now, now, schedule) if link.carried is not None else now
+
+
 def decide(post: QueuedPost, result: PostResult, now: str, schedule: tuple, limits=None) -> None:
     """Set the post's new status, reason, failure count and next fetch time from what the sources said."""
     limits = limits or Limits()

@@ -18,7 +18,7 @@ from archiver.fetch.http import build_client
 from archiver.fetch.media import media_dir
 from archiver.fetch.results import PostResult
 from archiver.fetch.retry import Requester
-from archiver.fetch.status import decide
+from archiver.fetch.status import decide, schedule_context
 from archiver.fetch.warc import WarcWriter
 from archiver.fetch.worker import FetchContext, snapshot_post, stoppable_sleep
 from archiver.models import SETTLED
@@ -93,6 +93,7 @@ def run_fetch(db, settings: Settings, db_path: Path, *, limit: int | None = None
                     stamp = now()
                     try:
                         decide(post, result, stamp, settings.recheck_after, settings.limits)
+                        schedule_context(result, stamp, settings.recheck_after)
                         record_post_result(db, result, stamp)
                     except (sqlite3.OperationalError, sqlite3.IntegrityError, OSError):
                         raise  # the database itself (locked, full): the run fails, nothing half-written

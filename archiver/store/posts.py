@@ -108,6 +108,8 @@ def _fill_post(db, row: dict, embed: Embed, now: str) -> None:
     merged = list(dict.fromkeys(pics + list(embed.pic_links)))
     if merged != pics:
         updates["pic_links"] = json.dumps(merged)
+    if row.get("context_depth"):
+        updates["context_depth"] = 0  # a context post an article embeds: one post, now embedded itself
     if updates:
         updates["updated_at"] = now
         db["posts"].update(row["id"], updates)

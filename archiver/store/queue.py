@@ -98,7 +98,7 @@ def _queued(db, row: dict) -> QueuedPost:
         text=row["text"], created_date=row["created_date"], canonical_url=row["canonical_url"],
         status=row["status"], status_changed_at=row["status_changed_at"], archived_at=row["archived_at"],
         fetch_failures=row["fetch_failures"] or 0, pic_links=tuple(json.loads(row["pic_links"] or "[]")),
-        known_media=known, web_archive_at=row.get("web_archive_at"))
+        known_media=known, web_archive_at=row.get("web_archive_at"), context_depth=row.get("context_depth") or 0)
 
 
 def release_posts(db, ids: list[int], now: str) -> None:

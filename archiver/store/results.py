@@ -8,6 +8,7 @@ from archiver.clock import utcnow
 from archiver.models import SETTLED
 from archiver.store.db import dict_rows, put_body, transaction
 from archiver.store.posts import set_post_status
+from archiver.store.relations import link_media_origins, match_media, record_context
 
 
 def record_post_result(db, result, now: str | None = None) -> None:
@@ -35,13 +36,20 @@ def record_post_result(db, result, now: str | None = None) -> None:
             _keep_settled(db, target_id, result)
         for source in result.sources:
             _record_source(db, target_id, source, now)
+        linked = record_context(db, target_id, result.sources, now)
         for m in result.media:
             if m.sha256:
-                db.execute(
+                owner = linked.get(m.owner, target_id) if m.owner else target_id
+                cursor = db.execute(
                     "INSERT OR IGNORE INTO media (post_id, snapshot_id, kind, url, sha256, path, content_type, size, "
-                    "warc_file, warc_offset, fetched_at) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [target_id, m.kind, m.url, m.sha256, m.path, m.content_type, m.size,
-                     getattr(m.warc, "file", None), getattr(m.warc, "offset", None), now])
+                    "warc_file, warc_offset, fetched_at, perceptual_hash, hash_algorithm) "
+                    "VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [owner, m.kind, m.url, m.sha256, m.path, m.content_type, m.size,
+                     getattr(m.warc, "file", None), getattr(m.warc, "offset", None), now, m.perceptual_hash,
+                     m.hash_algorithm])
+                if cursor.rowcount:
+                    match_media(db, cursor.lastrowid, m.perceptual_hash, m.hash_algorithm, now)
+        link_media_origins(db, target_id, result.sources, now)
         _fill_from_snapshot(db, target_id, result, now)
         fields = {"next_fetch_at": result.next_fetch_at, "fetch_failures": result.failures,
                   "last_fetched_at": now, "status_reason": result.reason, "leased_by": None}

@@ -166,6 +166,28 @@ SELECT
                    THEN (julianday(j.finished_at) - julianday(j.started_at)) * 86400 END), 1) AS avg_seconds
 FROM job_runs j
 GROUP BY j.job""",
+    # Posts in context: each relation with both posts, how it was learned, and the file a media_from is about.
+    "post_context": """
+SELECT
+    r.post_id,
+    p.platform,
+    p.handle,
+    r.relation,
+    r.related_post_id,
+    o.handle AS related_handle,
+    o.status AS related_status,
+    o.created_at AS related_created_at,
+    o.text AS related_text,
+    r.learned_from,
+    r.snapshot_id,
+    r.media_id,
+    r.first_seen_at,
+    r.last_seen_at,
+    p.context_depth AS depth,
+    o.context_depth AS related_depth
+FROM post_relations r
+JOIN posts p ON p.id = r.post_id
+JOIN posts o ON o.id = r.related_post_id""",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from archiver.fetch.media import download
 import archiver.platforms.twitter.oembed as oembed
 import archiver.platforms.twitter.syndication as syndication
+from archiver.platforms.twitter.context import context_links
 from archiver.platforms.twitter.urls import canonical_url, names_tweet
 from archiver.fetch.results import SourceResult
 from archiver.fetch.sources import answered, fetch_source, jsonable, web_archive_evidence
@@ -55,11 +56,31 @@ def _syndication(ctx, tweet_id: str, post, known=None):
         result.text, result.created_at = parsed.text, parsed.created_at
         kept = set(post.known_media)
         for item in parsed.media:
-            if item.url and item.url not in kept:
-                media.append(download(ctx, item.url, item.type, source_tweet_id=item.source_tweet_id))
+            media += _download(ctx, item, kept)
+        if post.context_depth < ctx.settings.fetch.context_depth:
+            # The posts it quotes and answers: kept as posts from what this body carries, no request of
+            # their own; their media on this post's first archive only (re-checks are theirs to make).
+            result.context = context_links(parsed)
+            for nested in (parsed.quoted_tweet, parsed.parent) if not post.archived_at else ():
+                if nested is not None and nested.outcome == "archived" and nested.tweet_id:
+                    for item in nested.media:
+                        media += _download(ctx, item, kept, owner=nested.tweet_id)
     elif parsed.outcome == "unavailable":
         result.error = parsed.reason
     return result, media
+
+
+def _download(ctx, item, kept: set, owner: str | None = None) -> list:
+    """A medium not kept yet, and a video's poster (the picture perceptual hashes compare)."""
+    out = []
+    if item.url and item.url not in kept:
+        kept.add(item.url)
+        out.append(download(ctx, item.url, item.type, source_tweet_id=item.source_tweet_id, owner=owner))
+    poster = item.preview_url if item.type in ("video", "animated_gif") else None
+    if poster and poster not in kept:
+        kept.add(poster)
+        out.append(download(ctx, poster, "poster", source_tweet_id=item.source_tweet_id, owner=owner))
+    return out
 
 
 def _oembed(ctx, tweet_url: str) -> SourceResult:
