@@ -145,13 +145,21 @@ async def captured(datasette, request):
     db = await open_archive(datasette, request, "article_versions", "bodies")
     if db is None:
         return no_archive()
-    found = await rows(db, "SELECT v.kind, v.encoding, b.content FROM article_versions v JOIN bodies b "
-                           "ON b.sha256 = v.sha256 WHERE v.id = ?", [int(request.url_vars["version_id"])])
+    found = await rows(db, "SELECT v.kind, v.encoding, v.sha256, b.content, b.by_reference FROM article_versions v "
+                           "JOIN bodies b ON b.sha256 = v.sha256 WHERE v.id = ?", [int(request.url_vars["version_id"])])
     headers = {"content-security-policy": CAPTURED_CSP, "x-content-type-options": "nosniff",
                "referrer-policy": "no-referrer", "x-frame-options": "SAMEORIGIN"}
     if not found:
         return Response.text("not found", status=404, headers=headers)
     v = found[0]
+    if v["by_reference"]:  # read from a web archive's record: its bytes are there, not in the database
+        from archiver.evidence.warcs import stored_body
+
+        folder = Path(db.path).parent
+        v["content"] = await db.execute_fn(lambda conn: stored_body(conn, folder, v["sha256"]))
+        if v["content"] is None:
+            return Response.text("the WARC/ARC file this article was read from is not where the archive says",
+                                 status=404, headers=headers)
     charset = v["encoding"] or "utf-8"
     kind = "text/html" if v["kind"] == "html" else "text/plain"
     return Response(v["content"], content_type=f"{kind}; charset={charset}", headers=headers)

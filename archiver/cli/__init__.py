@@ -25,12 +25,14 @@ class _Progress:
         self.bar = None
         # Not on a terminal, click prints the bare label once: a stray line in logs and pipes.
         if not silent and total > 1 and sys.stderr.isatty():
-            self.bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True,
+                                         item_show_func=lambda item: item)
             self.bar.__enter__()
 
-    def step(self):
+    def step(self, status: str | None = None):
+        """One source done; ``status`` (web archives: files, records, MB, pages/s) is shown beside the bar."""
         if self.bar:
-            self.bar.update(1)
+            self.bar.update(1, current_item=status)
 
     def close(self):
         if self.bar:
@@ -56,15 +58,23 @@ def cli():
 @silent_option
 @max_bytes_option
 @click.option("--no-fetch", is_flag=True, help="Only detect and store; do not fetch snapshots.")
-def archive(sources, db_path, config_path, silent, max_bytes, no_fetch):
+@click.option("--keep-all", is_flag=True,
+              help="Store every page of a WARC/ARC file, not only those that embed a post (others are counted).")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Detect in this many processes on this machine (a Dask LocalCluster); one writer stores.")
+@click.option("--scheduler", envvar="ARCHIVER_DASK_SCHEDULER", default=None, metavar="tcp://HOST:8786",
+              help="Detect on this existing Dask cluster instead (its workers need archiver installed).")
+def archive(sources, db_path, config_path, silent, max_bytes, no_fetch, keep_all, workers, scheduler):
     """Detect the posts embedded in SOURCES, store them, and fetch their snapshots.
 
-    SOURCES are files, folders (read recursively), - for stdin, or http(s) URLs.
+    SOURCES are files, folders (read recursively), - for stdin, http(s) URLs, or WARC/ARC files (.warc,
+    .warc.gz, .arc, .arc.gz), each HTML response in them one article kept by reference to its record.
     """
     from archiver.read.articles import expand_sources
+    from archiver.read.warcs import is_web_archive
     from archiver.config import article_policy
     from archiver.fetch.http import build_client
-    from archiver.run.pipeline import process_source
+    from archiver.run.pipeline import process_source, process_web_archive, web_archive_name
 
     from archiver.fetch.warc import WarcWriter
 
@@ -76,24 +86,28 @@ def archive(sources, db_path, config_path, silent, max_bytes, no_fetch):
     todo = list(expand_sources(sources))
     progress = _Progress(len(todo), silent, "archiving")
     totals = dict(articles=0, new_versions=0, embeds=0, posts_added=0, failed=0)
+    scans = []
     try:
-        for source in todo:
-            outcome = process_source(source, db=db, client=client, policy=article_policy(settings),
-                                     max_bytes=max_bytes, warc=warc)
-            progress.step()
-            if outcome.error:
-                totals["failed"] += 1
-                _report(outcome, progress)
+        if workers or scheduler:
+            local = [t for t in todo if t != "-" and not t.lower().startswith(("http://", "https://"))]
+            _archive_distributed(local, db, db_path, totals, scans, progress, workers=workers, scheduler=scheduler,
+                                 max_bytes=max_bytes, keep_all=keep_all)
+            todo_here = [t for t in todo if t not in set(local)]
+        else:
+            todo_here = todo
+        for source in todo_here:
+            if is_web_archive(source):
+                scan = _Scan(source)
+                for outcome in process_web_archive(source, db=db, max_bytes=max_bytes, keep_all=keep_all,
+                                                   stored_as=web_archive_name(source, db_path), totals=scan.totals):
+                    if outcome.error or outcome.saved:
+                        _tally(outcome, totals, progress)
+                scans.append(scan.done())
+                progress.step(_pace(scans))
                 continue
-            saved = outcome.saved
-            totals["articles"] += 1
-            totals["new_versions"] += saved.new_version
-            totals["embeds"] += saved.embeds_added
-            totals["posts_added"] += saved.posts_added
-            click.echo(json.dumps({
-                "source": source, "article_id": saved.article_id, "sha256": outcome.article.sha256,
-                "new_version": saved.new_version, "embeds": len(outcome.embeds), "posts_added": saved.posts_added,
-            }, ensure_ascii=False))
+            _tally(process_source(source, db=db, client=client, policy=article_policy(settings),
+                                  max_bytes=max_bytes, warc=warc), totals, progress)
+            progress.step()
     finally:
         progress.close()
         client.close()
@@ -101,6 +115,7 @@ def archive(sources, db_path, config_path, silent, max_bytes, no_fetch):
         if warc is not None:
             warc.close()
     if not silent:
+        _report_scans(scans)
         click.echo(
             f"{len(todo)} source(s): {totals['articles']} article(s) read, {totals['new_versions']} new version(s), "
             f"{totals['embeds']} embed(s) stored, {totals['posts_added']} new post(s), {totals['failed']} failed "
@@ -111,8 +126,106 @@ def archive(sources, db_path, config_path, silent, max_bytes, no_fetch):
         db_arg = "" if db_path == DEFAULT_DB else f" --db {db_path}"
         click.echo(f"next: `archiver serve{db_arg}` to look at what was archived, `archiver status{db_arg}` "
                    "for the counts", err=True)
-    if totals["failed"]:
+    if totals["failed"] or any(sc.totals.scan.error_count for sc in scans):
         sys.exit(1)
+
+
+def _archive_distributed(sources, db, db_path, totals, scans, progress, **options) -> None:
+    """Files and WARC/ARC files detected on a Dask cluster, stored here as each unit lands."""
+    import time
+
+    from archiver.run.distributed import run_distributed
+
+    started = time.monotonic()
+
+    def on_unit(result, outcomes):
+        for outcome in outcomes:
+            _tally(outcome, totals, progress)
+        if result.totals is not None:
+            scan = _Scan(result.sources[0])
+            scan.totals, scan.seconds = result.totals, 0.0
+            scans.append(scan)
+        for _ in result.sources:
+            progress.step(_pace(scans, time.monotonic() - started) if scans else None)
+
+    try:
+        run_distributed(sources, db, db_path, on_unit=on_unit, **options)
+    except OSError as exc:
+        fail(ArchiverError(f"the Dask cluster could not be reached or started: {exc}"))
+    except Exception as exc:  # noqa: BLE001 - Dask's own errors (KilledWorker, a lost scheduler): one line
+        fail(ArchiverError(f"detection on the Dask cluster stopped: {type(exc).__name__}: {str(exc)[:200]} "
+                           "(what landed before is stored; run the same command again to finish)"))
+    if scans:
+        scans[-1].seconds = time.monotonic() - started  # the pace of the whole run, not of one file
+
+
+def _tally(outcome, totals: dict, progress) -> None:
+    """One source's (or record's) outcome: a JSON line on stdout when stored, a line on stderr when it failed."""
+    if outcome.error:
+        totals["failed"] += 1
+        _report(outcome, progress)
+        return
+    saved = outcome.saved
+    totals["articles"] += 1
+    totals["new_versions"] += saved.new_version
+    totals["embeds"] += saved.embeds_added
+    totals["posts_added"] += saved.posts_added
+    record = (outcome.article.meta or {}).get("record")
+    click.echo(json.dumps({
+        "source": outcome.source, "article_id": saved.article_id, "sha256": outcome.article.sha256,
+        "new_version": saved.new_version, "embeds": len(outcome.embeds), "posts_added": saved.posts_added,
+        **({"record": f"{record.file}@{record.offset}"} if record is not None else {}),
+    }, ensure_ascii=False))
+
+
+class _Scan:
+    """One WARC/ARC file being read: its counts and how long it took."""
+
+    def __init__(self, path: str):
+        import time
+
+        from archiver.read.warcs import FileScan
+        from archiver.run.pipeline import FileTotals
+
+        self.path, self.started, self.totals = path, time.monotonic(), FileTotals(FileScan(path))
+
+    def done(self):
+        import time
+
+        self.seconds = time.monotonic() - self.started
+        return self
+
+
+def _pace(scans: list, seconds: float | None = None) -> str:
+    """Web archives read so far: files, records, MB and HTML pages per second."""
+    records = sum(sc.totals.scan.records for sc in scans)
+    html = sum(sc.totals.scan.html for sc in scans)
+    size = sum(sc.totals.scan.size for sc in scans) / 2**20
+    seconds = seconds if seconds is not None else sum(sc.seconds for sc in scans)
+    return f"{len(scans)} file(s), {records} records, {size:.0f} MB, {html / max(seconds, 1e-6):.0f} pages/s"
+
+
+def _report_scans(scans: list) -> None:
+    """For WARC/ARC sources: what each file held, its unreadable records (file@offset), and the pace."""
+    from archiver.read.articles import human_size
+
+    for scan in scans:
+        s = scan.totals.scan
+        for offset, reason in s.errors:
+            click.echo(f"error: {scan.path}@{offset}: {reason}", err=True)
+        if s.error_count > len(s.errors):
+            click.echo(f"error: {scan.path}: {s.error_count - len(s.errors)} more unreadable record(s)", err=True)
+    if scans:
+        records = sum(sc.totals.scan.records for sc in scans)
+        html = sum(sc.totals.scan.html for sc in scans)
+        size = sum(sc.totals.scan.size for sc in scans)
+        seconds = max(sum(sc.seconds for sc in scans), 1e-6)
+        t = [sc.totals for sc in scans]
+        click.echo(
+            f"web archives: {len(scans)} file(s), {human_size(size)}, {records} record(s): {html} HTML page(s) "
+            f"({sum(x.with_embeds for x in t)} with embeds, {sum(x.without_embeds for x in t)} without, counted), "
+            f"{sum(x.scan.non_html for x in t)} other response(s), {sum(x.scan.revisits for x in t)} revisit(s), "
+            f"{sum(x.scan.error_count for x in t)} unreadable; {html / seconds:.0f} pages/s", err=True)
 
 
 def _fetch(db_path, settings, *, limit=None, post_ids=None, silent=False, quiet_stdout=False):
@@ -192,24 +305,35 @@ def fetch(db_path, config_path, silent, limit, post_ids):
 @config_option
 @max_bytes_option
 def detect(sources, config_path, max_bytes):
-    """Print one JSON object per embed found in SOURCES (no database)."""
+    """Print one JSON object per embed found in SOURCES (no database); WARC/ARC files are read record by record."""
     from archiver.read.articles import expand_sources
+    from archiver.read.warcs import is_web_archive
     from archiver.config import article_policy
-    from archiver.run.pipeline import process_source
+    from archiver.run.pipeline import process_source, process_web_archive
 
     settings = settings_for(config_path, DEFAULT_DB)
     failed = 0
     for source in expand_sources(sources):
-        outcome = process_source(source, policy=article_policy(settings), max_bytes=max_bytes)
-        if outcome.error:
-            failed += 1
-            _report(outcome)
-            continue
-        article = outcome.article
-        for embed in outcome.embeds:
-            click.echo(json.dumps({"source": source, "encoding": article.encoding if article else None,
-                                   "decoding": article.decoding if article else None, **embed.to_dict()},
-                                  ensure_ascii=False))
+        if is_web_archive(source):
+            scan = _Scan(source)
+            outcomes = process_web_archive(source, max_bytes=max_bytes, totals=scan.totals)
+        else:
+            scan, outcomes = None, [process_source(source, policy=article_policy(settings), max_bytes=max_bytes)]
+        for outcome in outcomes:
+            if outcome.error:
+                failed += 1
+                _report(outcome)
+                continue
+            article = outcome.article
+            record = (article.meta or {}).get("record")
+            where = {"record": f"{record.file}@{record.offset}"} if record is not None else {}
+            for embed in outcome.embeds:
+                click.echo(json.dumps({"source": outcome.source, **where, "encoding": article.encoding,
+                                       "decoding": article.decoding, **embed.to_dict()}, ensure_ascii=False))
+        if scan is not None:
+            for offset, reason in scan.totals.scan.errors:
+                click.echo(f"error: {source}@{offset}: {reason}", err=True)
+            failed += scan.totals.scan.error_count
     if failed:
         sys.exit(1)
 

@@ -58,8 +58,9 @@ def verify(db_path, config_path, package, tsa_roots):
             report = verify_archive(db, db_path, roots)
         finally:
             db.close()
-        counts = (f"verified {report.bodies} bodies, {report.media} media files, {report.warc_files} WARC files, "
-                  f"{report.tokens} timestamp(s)")
+        read_again = f"{report.references} record(s) read again from web archives, " if report.references else ""
+        counts = (f"verified {report.bodies} bodies, {read_again}{report.media} media files, "
+                  f"{report.warc_files} WARC files, {report.tokens} timestamp(s)")
     for problem in report.problems:
         click.echo(f"MISMATCH {problem}")
     click.echo(f"{counts}: {len(report.problems)} problem(s)", err=True)

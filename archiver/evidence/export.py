@@ -22,7 +22,7 @@ from pathlib import Path
 from archiver import __version__
 from archiver.clock import utcnow
 from archiver.errors import ArchiverError
-from archiver.evidence.warcs import iter_range, member_length
+from archiver.evidence.warcs import iter_range, member_length, stored_body
 from archiver.fetch.warc import resource_record
 from archiver.store.db import dict_rows
 from archiver.store.evidence import lists_covering, warc_ref
@@ -170,15 +170,19 @@ def _article(db, aid: int, writer: _PackageWriter, pages: list) -> dict:
             offset, length = v.get("warc_span_offset"), v.get("warc_span_length")
             v["package"] = writer.copy(v["warc_file"], offset if length else v["warc_offset"], length)
             uri = v["url"]
+        elif v.get("source_file") and v["source_file"].lower().endswith(".warc.gz"):
+            # read from a web archive's record: that record, byte for byte (a gzip member like the package's own)
+            v["package"] = writer.copy(v["source_file"], v["source_offset"], v["source_length"])
+            uri = v["url"] or _article_uri(article, v)
         else:
-            body = db.execute("SELECT content FROM bodies WHERE sha256 = ?", [v["sha256"]]).fetchone()
+            body = stored_body(db, writer.folder, v["sha256"])
             uri = _article_uri(article, v)
             ctype = f"text/{'html' if v['kind'] == 'html' else 'plain'}; charset={v['encoding'] or 'utf-8'}"
             if body is None:
                 v["package"] = None
                 writer.summary.missing.append(f"body {v['sha256']} of article version {v['id']}")
             else:
-                v["package"] = writer.resource(uri, body[0], ctype, v["first_seen_at"], {
+                v["package"] = writer.resource(uri, body, ctype, v["first_seen_at"], {
                     "X-Archiver-Source": article["source"], "X-Archiver-Sha256": v["sha256"],
                     "X-Archiver-Article-Version": str(v["id"])})
         if v.get("package") and uri.startswith(("http://", "https://")):

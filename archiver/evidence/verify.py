@@ -14,7 +14,7 @@ from archiver.store.evidence import granted_timestamps
 class Problem:
     """One mismatch or missing piece of evidence."""
 
-    kind: str  # database | body | media | warc | timestamp
+    kind: str  # database | body | source | media | warc | timestamp
     where: str
     message: str
 
@@ -27,6 +27,7 @@ class VerifyReport:
     """What was checked and what was wrong."""
 
     bodies: int = 0
+    references: int = 0  # article versions kept by reference to a WARC/ARC record
     media: int = 0
     warc_files: int = 0
     tokens: int = 0
@@ -56,10 +57,39 @@ def _database(db, db_path: Path, report: VerifyReport, roots: list) -> None:
 
 
 def _bodies(db, db_path: Path, report: VerifyReport, roots: list) -> None:
-    for sha, content in db.execute("SELECT sha256, content FROM bodies"):
+    for sha, content in db.execute("SELECT sha256, content FROM bodies WHERE by_reference = 0"):
         report.bodies += 1
         if hashlib.sha256(content).hexdigest() != sha:
             report.problems.append(Problem("body", sha[:16], "content does not match its SHA-256"))
+    _references(db, db_path, report)
+
+
+def _references(db, db_path: Path, report: VerifyReport) -> None:
+    """Articles read from WARC/ARC records: each record read again where the archive says it lies, its payload
+    hashed; a file no longer there is named (the evidence cannot be shown without it)."""
+    from archiver.read.warcs import read_record_at
+
+    folder = db_path.parent
+    for vid, sha, file, offset, record_id in db.execute(
+            "SELECT v.id, v.sha256, v.source_file, v.source_offset, v.source_record_id FROM article_versions v "
+            "JOIN bodies b ON b.sha256 = v.sha256 WHERE b.by_reference = 1 ORDER BY v.id"):
+        report.references += 1
+        where = f"{file}@{offset}"
+        path = folder / file
+        if not path.is_file():
+            report.problems.append(Problem("source", where, f"article version {vid}: the WARC/ARC file is absent, "
+                                                            "its record cannot be checked"))
+            continue
+        try:
+            payload, headers = read_record_at(str(path), offset)
+        except (OSError, ValueError) as exc:
+            report.problems.append(Problem("source", where, f"article version {vid}: {exc}"))
+            continue
+        if record_id and headers.get("WARC-Record-ID") != record_id:
+            report.problems.append(Problem("source", where, f"article version {vid}: another record lies there"))
+        elif hashlib.sha256(payload).hexdigest() != sha:
+            report.problems.append(Problem("source", where, f"article version {vid}: the record's payload does "
+                                                            "not match its SHA-256"))
 
 
 def _media(db, db_path: Path, report: VerifyReport, roots: list) -> None:

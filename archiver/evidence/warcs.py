@@ -6,6 +6,7 @@ digests and records that do not parse, without trusting the writer.
 """
 from __future__ import annotations
 
+import hashlib
 import mmap
 import os
 import zlib
@@ -218,3 +219,24 @@ def verify_warcs(directory) -> list[Problem]:
     for path in sorted(directory.glob(f"*{WARC_SUFFIX}")):
         problems.extend(verify_file(path))
     return problems
+
+
+def stored_body(db, db_folder, sha256: str) -> bytes | None:
+    """A stored body's bytes: from ``bodies``, or for a body kept by reference, the payload of the WARC/ARC
+    record an article version was read from (None when neither can be read)."""
+    from archiver.read.warcs import read_record_at
+
+    row = db.execute("SELECT content, by_reference FROM bodies WHERE sha256 = ?", [sha256]).fetchone()
+    if row is None:
+        return None
+    if not row[1]:
+        return row[0]
+    for file, offset in db.execute("SELECT source_file, source_offset FROM article_versions WHERE sha256 = ? "
+                                   "AND source_file IS NOT NULL ORDER BY id", [sha256]):
+        try:
+            payload, _ = read_record_at(str(Path(db_folder) / file), offset)
+        except (OSError, ValueError):
+            continue
+        if hashlib.sha256(payload).hexdigest() == sha256:
+            return payload
+    return None

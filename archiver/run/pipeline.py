@@ -58,3 +58,76 @@ def process_source(source: str, *, db=None, client=None, policy=None, stdin=None
         # A bug on one odd input must not stop the other sources; the line says which one.
         return Outcome(source, error=f"{source}: could not be analysed: {type(exc).__name__}: {exc}".splitlines()[0])
 
+
+
+@dataclass
+class FileTotals:
+    """What one WARC/ARC file gave: its scan (records by kind, unreadable ones) and pages with and without embeds."""
+
+    scan: object  # read.warcs.FileScan
+    with_embeds: int = 0
+    without_embeds: int = 0
+
+    def counts(self) -> dict:
+        """The counts web_archive_files keeps."""
+        s = self.scan
+        return {"size": s.size, "records": s.records, "html": s.html, "with_embeds": self.with_embeds,
+                "without_embeds": self.without_embeds, "non_html": s.non_html, "revisits": s.revisits,
+                "other": s.other, "too_large": s.too_large, "errors": s.error_count}
+
+
+def process_web_archive(path: str, *, db=None, max_bytes: int = DEFAULT_MAX_BYTES, keep_all: bool = False,
+                        totals: FileTotals | None = None, stored_as: str | None = None):
+    """Each HTML response record of a WARC/ARC file analysed (and stored when it embeds a post, or with
+    ``keep_all``), as Outcomes; the file's counts go to ``web_archive_files``. ``stored_as`` is the name the
+    archive keeps for the file (by default the path as given)."""
+    from archiver.read.warcs import FileScan, read_web_archive
+
+    totals = totals or FileTotals(FileScan(stored_as or path))
+    totals.scan.file = stored_as or totals.scan.file
+    reader = read_web_archive(path, totals.scan, max_bytes)
+    try:
+        for article in reader:
+            if stored_as:
+                record = replace(article.meta["record"], file=stored_as)
+                article = replace(article, meta={**article.meta, "record": record})
+            outcome = _analysed(article, db, keep_all)
+            if outcome.error is None:
+                if outcome.embeds:
+                    totals.with_embeds += 1
+                else:
+                    totals.without_embeds += 1
+            yield outcome
+    except OSError as exc:
+        yield Outcome(path, error=f"{path}: {exc.strerror or exc}")
+    finally:
+        if db is not None:
+            from archiver.store.web_archives import save_file_scan
+
+            save_file_scan(db, totals.scan.file, totals.counts(), totals.scan.errors)
+
+
+def _analysed(article: Article, db, keep_all: bool) -> Outcome:
+    """One record's article analysed, and stored when it embeds a post (or when every page is kept)."""
+    try:
+        article, embeds = analyse(article)
+        saved = None
+        if db is not None and (embeds or keep_all):
+            saved = save_article(db, article, embeds, DETECTOR_VERSION)
+        return Outcome(article.source, article, embeds, saved)
+    except (RecursionError, MemoryError) as exc:
+        return Outcome(article.source, error=f"{article.source}: page too deeply nested or too large to analyse "
+                                             f"({type(exc).__name__})")
+    except (ValueError, TypeError, UnicodeError, ArchiverError) as exc:
+        return Outcome(article.source,
+                       error=f"{article.source}: could not be analysed: {type(exc).__name__}: {exc}".splitlines()[0])
+
+
+def web_archive_name(path: str, db_path) -> str:
+    """How the archive names a WARC/ARC file it read: relative to the database's folder when inside it, else
+    absolute (so verify finds it again from anywhere)."""
+    import os
+
+    full = os.path.abspath(path)
+    folder = os.path.dirname(os.path.abspath(db_path))
+    return os.path.relpath(full, folder) if full.startswith(folder + os.sep) else full

@@ -29,8 +29,14 @@ def save_article(db: sqlite_utils.Database, article: Article, embeds: list[Embed
                  detector_version: str, now: str | None = None) -> SaveResult:
     """Store an article version and its embeds in one transaction; the same bytes twice add nothing."""
     now = now or utcnow()
+    record = (article.meta or {}).get("record")  # read from a WARC/ARC record: kept by reference, not copied
     with transaction(db):
-        put_body(db, article.sha256, article.body, now)
+        if record is None:
+            put_body(db, article.sha256, article.body, now)
+        else:
+            db.execute("INSERT OR IGNORE INTO bodies (sha256, size, content, first_seen_at, by_reference) "
+                       "VALUES (?, ?, x'', ?, 1)", [article.sha256, (article.meta or {}).get("size") or len(article.body),
+                                                  now])
         row = db.execute("SELECT id FROM articles WHERE source = ?", [article.source]).fetchone()
         meta = {
             "url": article.final_url or article.url, "canonical_url": article.canonical_url,
@@ -53,7 +59,8 @@ def save_article(db: sqlite_utils.Database, article: Article, embeds: list[Embed
             return SaveResult(article_id, version[0], False, 0, 0)
         version_id = db["article_versions"].insert({
             "article_id": article_id, "sha256": article.sha256, "kind": article.kind,
-            "encoding": article.encoding, "decoding": article.decoding, "size": len(article.body), "url": article.url,
+            "encoding": article.encoding, "decoding": article.decoding,
+            "size": (article.meta or {}).get("size") or len(article.body), "url": article.url,
             "final_url": article.final_url, "http_status": article.http_status,
             "content_type": (article.meta or {}).get("content_type"),
             "title": article.title, "canonical_url": article.canonical_url,
@@ -63,6 +70,9 @@ def save_article(db: sqlite_utils.Database, article: Article, embeds: list[Embed
                                                         "warc_span_length")},
             "detector_version": detector_version, "tool_version": __version__,
             "embed_count": len(embeds), "first_seen_at": now,
+            **({"source_file": record.file, "source_offset": record.offset, "source_length": record.length,
+                "source_record_id": record.record_id,
+                "source_payload_digest": record.payload_digest} if record is not None else {}),
         }).last_pk
         db.execute(
             "UPDATE articles SET " + ", ".join(f"{k} = coalesce(?, {k})" for k in meta)

@@ -1,0 +1,207 @@
+"""WARC and ARC files as article sources: each HTML response record is one article, read with where it lies.
+
+A record is kept by reference (file, offset, length, WARC-Record-ID, payload digest): the WARC file is
+the evidence, and ``verify`` reads the record again there. ``revisit`` records name content seen before and
+are counted, not analysed; other records (requests, metadata, images, scripts) are counted and skipped.
+A record that cannot be read (truncated, corrupt gzip) is reported with its file and offset, and reading
+goes on at the next record the file still holds.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+from warcio.archiveiterator import ArchiveIterator
+
+from archiver.models import Article
+from archiver.read.articles import article_from_bytes
+
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+MAX_ERRORS = 50  # errors kept per file (all are counted)
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+
+
+def is_web_archive(path: str) -> bool:
+    """Whether a path names a WARC or ARC file (by its suffix)."""
+    return path.lower().endswith(WARC_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """Where one record lies, and what names it: enough to find it again and check it."""
+
+    file: str  # the file as given (absolute when read through a folder)
+    offset: int
+    length: int
+    record_id: str | None
+    payload_digest: str | None  # WARC-Payload-Digest as written (e.g. sha1:BASE32)
+    target_uri: str | None
+    date: str | None  # WARC-Date
+
+
+@dataclass
+class FileScan:
+    """What one file held: records by kind, and the records that could not be read (offset, reason)."""
+
+    file: str
+    size: int = 0
+    records: int = 0
+    html: int = 0  # HTML responses: analysed as articles
+    non_html: int = 0  # responses of another type, or not status 200
+    revisits: int = 0
+    other: int = 0  # requests, metadata, warcinfo, resources
+    too_large: int = 0
+    errors: list = field(default_factory=list)  # (offset, reason), the first MAX_ERRORS
+    error_count: int = 0
+
+    def error(self, offset: int, reason: str) -> None:
+        """Count a record that could not be read; keep the first MAX_ERRORS."""
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append((offset, reason))
+
+
+def read_web_archive(path: str, scan: FileScan, max_bytes: int) -> Iterator[Article]:
+    """The HTML response records of a WARC/ARC file as Articles (source: the record's target URI).
+
+    Each Article's ``meta`` carries ``record`` (a RecordRef) and the record's HTTP content type; its
+    ``fetched_at`` is the WARC-Date, its ``http_status`` the response's.
+    """
+    scan.size = os.path.getsize(path)
+    start = 0
+    while start is not None:
+        start = yield from _read_from(path, start, scan, max_bytes)
+
+
+def _read_from(path: str, start: int, scan: FileScan, max_bytes: int):
+    """Read records from byte ``start``; returns where to go on after an unreadable record, or None at the end."""
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        it = ArchiveIterator(fh, arc2warc=True, ensure_http_headers=False)
+        offset = start  # where the record being read starts (the previous one's end)
+        try:
+            for record in it:
+                scan.records += 1
+                body = _html_body(record, scan, max_bytes)
+                it.read_to_end(record)  # warcio knows a record's offset and length once it is read to its end
+                here = it.get_record_offset()  # from the file's start (warcio reads the handle's position)
+                offset = here + it.get_record_length()
+                if body is not None:
+                    yield _article(path, record, here, it.get_record_length(), body)
+        except Exception as exc:  # noqa: BLE001 - warcio raises many types on damaged bytes (AttributeError too)
+            resume = _next_record(path, offset + 1)
+            if resume is None:  # nothing readable follows: the file ends inside this record
+                scan.error(offset, f"truncated record: the file ends {scan.size - offset} byte(s) after its start")
+            else:
+                scan.error(offset, _reason(exc))
+            return resume
+    if offset < scan.size and not _only_separators(path, offset):
+        # the reader stopped short of the end: a record cut off (a truncated download)
+        scan.error(offset, f"truncated record: {scan.size - offset} byte(s) after the last whole record")
+    return None
+
+
+def _only_separators(path: str, offset: int) -> bool:
+    """Whether all that follows ``offset`` is the blank lines that end an uncompressed record."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        rest = fh.read(65)
+    return len(rest) <= 64 and not rest.strip()
+
+
+def _html_body(record, scan: FileScan, max_bytes: int) -> bytes | None:
+    """The payload of an HTML response (status 200); None, counted by kind, for any other record."""
+    kind = record.rec_type
+    if kind == "revisit":
+        scan.revisits += 1
+        return None
+    if kind != "response":
+        scan.other += 1
+        return None
+    http = record.http_headers
+    status = int(http.get_statuscode() or 0) if http is not None else 0
+    ctype = (http.get_header("Content-Type") or "") if http is not None else ""
+    if status != 200 or not _is_html(ctype):
+        scan.non_html += 1
+        return None
+    body = record.content_stream().read(max_bytes + 1)
+    if len(body) > max_bytes:
+        scan.too_large += 1
+        return None
+    if not body.strip():
+        scan.non_html += 1
+        return None
+    scan.html += 1
+    return body
+
+
+def _article(path: str, record, offset: int, length: int, body: bytes) -> Article:
+    headers, http = record.rec_headers, record.http_headers
+    uri = headers.get_header("WARC-Target-URI")
+    ref = RecordRef(file=path, offset=offset, length=length, record_id=headers.get_header("WARC-Record-ID"),
+                    payload_digest=headers.get_header("WARC-Payload-Digest"), target_uri=uri,
+                    date=headers.get_header("WARC-Date"))
+    ctype = http.get_header("Content-Type") or ""
+    article = article_from_bytes(uri or f"{path}@{offset}", body, kind="html", content_type=ctype)
+    return replace(article, url=uri, final_url=uri, http_status=200, fetched_at=_iso(ref.date),
+                   meta={"record": ref, "content_type": ctype})
+
+
+def _is_html(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() in HTML_TYPES
+
+
+def _iso(date: str | None) -> str | None:
+    """WARC-Date as the archive writes times (second precision, Z)."""
+    if not date:
+        return None
+    return date[:19] + "Z" if len(date) >= 19 else date
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    text = text.split(", first line:")[0]  # warcio quotes the unreadable bytes: noise in a report
+    return f"unreadable record: {type(exc).__name__}{': ' + text if text else ''}"[:160]
+
+
+def _next_record(path: str, after: int, window: int = 1 << 20) -> int | None:
+    """Where the next record may start at or after ``after`` (a gzip member, or a WARC/ARC header line in
+    an uncompressed file), or None when the file holds no more."""
+    marks = (_GZIP_MAGIC,) if path.lower().endswith(".gz") else (b"\nWARC/1.", b"\nhttp://", b"\nhttps://")
+    with open(path, "rb") as fh:
+        pos = after
+        while True:
+            fh.seek(pos)
+            chunk = fh.read(window + 16)
+            found = [i for i in (chunk.find(m) for m in marks) if i >= 0]
+            if found:
+                hit = min(found)
+                return pos + hit + (0 if path.lower().endswith(".gz") else 1)
+            if len(chunk) < window + 16:
+                return None
+            pos += window
+
+
+def payload_sha1(body: bytes) -> str:
+    """A payload digest as WARC writers spell it: sha1: and base32."""
+    import base64
+
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def read_record_at(path: str, offset: int, max_bytes: int = 1 << 30) -> tuple[bytes, dict]:
+    """The payload of the record at ``offset`` (as articles read it) and its WARC headers; raises OSError or
+    ValueError when the file or record cannot be read."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        try:
+            record = next(iter(ArchiveIterator(fh, arc2warc=True, ensure_http_headers=False)))
+        except StopIteration:
+            raise ValueError("no record at this offset") from None
+        except Exception as exc:  # noqa: BLE001 - as above: whatever warcio raises, the record is unreadable
+            raise ValueError(_reason(exc)) from None
+        body = record.content_stream().read(max_bytes)
+        return body, dict(record.rec_headers.headers)

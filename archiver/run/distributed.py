@@ -1,0 +1,133 @@
+"""Detection spread over a Dask cluster, storing in one writer: many processes read and analyse, one commits.
+
+Work units are whole WARC/ARC files, and plain article files in groups: a worker reads its unit, analyses
+every page and returns only what the archive keeps (articles that embed a post, without the bytes a WARC
+record keeps for them; their embeds) and the file's counts. The caller's process is the only writer: it
+commits the results in batches, one transaction each, as units finish. Storing is idempotent (an article
+version is keyed by its bytes), so a unit Dask runs again after its worker died adds nothing twice.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+FILES_PER_UNIT = 64  # plain article files handed to a worker at once
+KILL_SEAM = "ARCHIVER_TEST_KILL_WORKER_ONCE"  # tests: a path; the first worker to take it away dies mid-unit
+
+
+@dataclass
+class UnitResult:
+    """What a worker returns for one unit: outcomes to store, and the WARC/ARC file's counts if it was one."""
+
+    sources: list  # the unit's sources as given
+    outcomes: list = field(default_factory=list)  # run.pipeline.Outcome, articles trimmed of kept-elsewhere bytes
+    totals: object = None  # run.pipeline.FileTotals of a WARC/ARC file
+    pages: int = 0
+
+
+def scan_unit(sources: list, stored_as: str | None, max_bytes: int, keep_all: bool) -> UnitResult:
+    """Analyse one unit (runs on a worker): a WARC/ARC file, or a group of article files. Never touches SQLite."""
+    from archiver.read.warcs import FileScan, is_web_archive
+    from archiver.run.pipeline import FileTotals, process_source, process_web_archive
+
+    _maybe_die()
+    result = UnitResult(list(sources))
+    if len(sources) == 1 and is_web_archive(sources[0]):
+        result.totals = FileTotals(FileScan(stored_as or sources[0]))
+        for outcome in process_web_archive(sources[0], max_bytes=max_bytes, keep_all=keep_all,
+                                           totals=result.totals, stored_as=stored_as):
+            result.pages += 1
+            if outcome.error or outcome.embeds or keep_all:
+                result.outcomes.append(_trimmed(outcome))
+        return result
+    for source in sources:
+        result.pages += 1
+        result.outcomes.append(process_source(source, max_bytes=max_bytes))
+    return result
+
+
+def _trimmed(outcome):
+    """An outcome without the page's bytes when its WARC record keeps them (only the size travels back)."""
+    article = outcome.article
+    if article is None or "record" not in (article.meta or {}):
+        return outcome
+    meta = {**article.meta, "size": len(article.body)}
+    return replace(outcome, article=replace(article, body=b"", text="", meta=meta))
+
+
+def _maybe_die() -> None:
+    flag = os.environ.get(KILL_SEAM)
+    if flag:
+        try:
+            os.unlink(flag)
+        except FileNotFoundError:
+            return
+        os._exit(9)  # as a worker killed by the OOM killer or a lost node: no cleanup, no answer
+
+
+def units_of(sources: list[str]) -> list[list[str]]:
+    """The work units: each WARC/ARC file alone, other files in groups of FILES_PER_UNIT, in the order given."""
+    from archiver.read.warcs import is_web_archive
+
+    units, group = [], []
+    for source in sources:
+        if is_web_archive(source):
+            units.append([source])
+        else:
+            group.append(source)
+            if len(group) == FILES_PER_UNIT:
+                units.append(group)
+                group = []
+    if group:
+        units.append(group)
+    return units
+
+
+def run_distributed(sources: list[str], db, db_path, *, workers: int | None = None, scheduler: str | None = None,
+                    max_bytes: int, keep_all: bool = False, on_unit=None, batch: int = 500):
+    """Analyse ``sources`` on a Dask cluster (a LocalCluster of ``workers`` processes, or the one at
+    ``scheduler``) and store the results here, in batches of at most ``batch`` articles per transaction.
+    ``on_unit(result, saved_outcomes)`` is called as each unit lands. Returns the UnitResults."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    from archiver.detect.scan import DETECTOR_VERSION
+    from archiver.run.pipeline import web_archive_name
+    from archiver.store.articles import save_article
+    from archiver.store.db import transaction
+    from archiver.store.web_archives import save_file_scan
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=workers or 1, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40)
+        client = Client(cluster)
+    done = []
+    try:
+        futures = []
+        for unit in units_of(sources):
+            stored_as = web_archive_name(unit[0], db_path) if len(unit) == 1 else None
+            # A unit whose worker dies is run again by Dask (distributed.scheduler.allowed-failures, 3 by default).
+            futures.append(client.submit(scan_unit, unit, stored_as, max_bytes, keep_all, pure=False))
+        for future in as_completed(futures):
+            result = future.result()
+            future.release()
+            saved = []
+            keep = [o for o in result.outcomes if o.error is None]
+            for start in range(0, max(len(keep), 1), batch):
+                with transaction(db):  # one transaction per batch; each save_article nests in it
+                    for outcome in keep[start:start + batch]:
+                        saved.append(replace(outcome, saved=save_article(db, outcome.article, outcome.embeds,
+                                                                         DETECTOR_VERSION)))
+            if result.totals is not None:
+                save_file_scan(db, result.totals.scan.file, result.totals.counts(), result.totals.scan.errors)
+            errors = [o for o in result.outcomes if o.error is not None]
+            if on_unit:
+                on_unit(result, saved + errors)
+            done.append(result)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return done

@@ -1,0 +1,251 @@
+"""WARC and ARC files as article sources (issue 12): records read by reference, counted, checked again,
+and the same archive whether detected serially, on a Dask LocalCluster of 2 workers, or with one killed."""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from archiver.cli import cli
+from archiver.read.warcs import read_record_at
+
+
+def tweet(handle: str, tweet_id: int, text: str = "A post") -> str:
+    return (f'<blockquote class="twitter-tweet"><p lang="en">{text}</p>&mdash; Someone (@{handle}) '
+            f'<a href="https://twitter.com/{handle}/status/{tweet_id}">May 1, 2024</a></blockquote>')
+
+
+# Hand-written pages: some embed posts (Twitter, YouTube, Instagram), some embed none.
+PAGES = {
+    f"https://news.example/{i}": (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Story {i}</title></head><body><article>"
+        f"<h1>Story {i}</h1><p>Paragraph of story {i}.</p>"
+        + (tweet(f"reporter{i}", 10**17 + i) if i % 3 == 0 else "")
+        + (f"<iframe src='https://www.youtube.com/embed/vid{i:06d}xx'></iframe>" if i % 4 == 0 else "")
+        + (f"<blockquote class='instagram-media' data-instgrm-permalink='https://www.instagram.com/p/Post{i}AbC/'>"
+           "</blockquote>" if i % 5 == 0 else "")
+        + "</article></body></html>").encode("utf-8")
+    for i in range(1, 21)
+}
+
+
+def write_warc(path: Path, pages: dict = PAGES, gz: bool = True) -> dict[str, int]:
+    """A WARC as crawlers write it: request and response per page, an image, a 404, a revisit; {uri: offset}."""
+    offsets = {}
+    with open(path, "wb") as fh:
+        w = WARCWriter(fh, gzip=gz)
+        w.write_record(w.create_warcinfo_record(path.name, {"software": "tests"}))
+        for uri, body in pages.items():
+            req = StatusAndHeaders("GET / HTTP/1.1", [("Host", "news.example")], is_http_request=True)
+            w.write_record(w.create_warc_record(uri, "request", http_headers=req))
+            offsets[uri] = fh.tell()
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            w.write_record(w.create_warc_record(uri, "response", payload=io.BytesIO(body), http_headers=http))
+        img = StatusAndHeaders("200 OK", [("Content-Type", "image/jpeg")], protocol="HTTP/1.1")
+        w.write_record(w.create_warc_record("https://news.example/a.jpg", "response",
+                                            payload=io.BytesIO(b"\xff\xd8\xff" + b"0" * 64), http_headers=img))
+        gone = StatusAndHeaders("404 Not Found", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        w.write_record(w.create_warc_record("https://news.example/gone", "response",
+                                            payload=io.BytesIO(b"<html>gone</html>"), http_headers=gone))
+        first = next(iter(pages))
+        w.write_record(w.create_revisit_record(first, digest="sha1:AAAA", refers_to_uri=first,
+                                               refers_to_date="2024-05-01T00:00:00Z"))
+    return offsets
+
+
+def write_files(folder: Path, pages: dict = PAGES) -> None:
+    folder.mkdir()
+    for uri, body in pages.items():
+        (folder / (uri.rsplit("/", 1)[1] + ".html")).write_bytes(body)
+
+
+def run(*args, ok: bool = True):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+def natural(db_path) -> dict:
+    """The archive by natural keys (never row ids): articles with embeds by their bytes' SHA-256, embeds, posts."""
+    c = sqlite3.connect(db_path)
+    out = {
+        "articles": sorted(r[0] for r in c.execute(
+            "SELECT DISTINCT v.sha256 FROM article_versions v JOIN embeds e ON e.article_version_id = v.id")),
+        "embeds": sorted(c.execute(
+            "SELECT v.sha256, e.ordinal, e.platform, e.markup, p.platform_post_id, e.handle, e.text FROM embeds e "
+            "JOIN article_versions v ON v.id = e.article_version_id JOIN posts p ON p.id = e.post_id")),
+        "posts": sorted(c.execute("SELECT platform, platform_post_id, handle, canonical_url FROM posts")),
+    }
+    c.close()
+    return out
+
+
+def test_a_warc_gives_the_same_archive_as_the_same_pages_as_files(tmp_path):
+    warc = tmp_path / "crawl.warc.gz"
+    offsets = write_warc(warc)
+    write_files(tmp_path / "pages")
+    run("archive", "--no-fetch", "--db", tmp_path / "w.db", warc)
+    run("archive", "--no-fetch", "--db", tmp_path / "f.db", tmp_path / "pages")
+    from_warc, from_files = natural(tmp_path / "w.db"), natural(tmp_path / "f.db")
+    assert from_warc == {**from_files, "posts": from_warc["posts"]} and from_warc["posts"] == from_files["posts"]
+    # pages 3, 6, ... (a tweet), 4, 8, ... (a video), 5, 10, ... (an Instagram post): 12 pages, 15 posts
+    assert len(from_warc["articles"]) == 12 and len(from_warc["posts"]) == 15
+    c = sqlite3.connect(tmp_path / "w.db")
+    # only the pages that embed a post are rows; the rest are counted per file
+    assert c.execute("SELECT count(*) FROM articles").fetchone() == (12,)
+    row = dict(zip(("records", "html", "with_embeds", "without_embeds", "non_html", "revisits", "other", "errors"),
+                   c.execute("SELECT records, html, with_embeds, without_embeds, non_html, revisits, other, errors "
+                             "FROM web_archive_files WHERE file = 'crawl.warc.gz'").fetchone()))
+    assert row == {"records": 44, "html": 20, "with_embeds": 12, "without_embeds": 8, "non_html": 2, "revisits": 1,
+                   "other": 21, "errors": 0}
+    # provenance: the record's place, id and digest; the bytes stay in the WARC (a reference, not a copy)
+    uri = "https://news.example/3"
+    file, offset, length, record_id, digest, sha, content, by_ref = c.execute(
+        "SELECT v.source_file, v.source_offset, v.source_length, v.source_record_id, v.source_payload_digest, "
+        "v.sha256, b.content, b.by_reference FROM article_versions v JOIN articles a ON a.id = v.article_id "
+        "JOIN bodies b ON b.sha256 = v.sha256 WHERE a.source = ?", [uri]).fetchone()
+    assert (file, offset, by_ref, content) == ("crawl.warc.gz", offsets[uri], 1, b"")
+    payload, headers = read_record_at(str(warc), offset)
+    assert payload == PAGES[uri] and headers["WARC-Record-ID"] == record_id
+    assert headers["WARC-Payload-Digest"] == digest and length > len(PAGES[uri]) // 4
+    c.close()
+    # pages read again from the WARC are the same versions: nothing added
+    before = natural(tmp_path / "w.db")
+    run("archive", "--no-fetch", "--db", tmp_path / "w.db", warc)
+    assert natural(tmp_path / "w.db") == before
+
+
+def test_keep_all_stores_every_page_and_bytes_stay_out_of_the_database(tmp_path):
+    warc = tmp_path / "crawl.warc.gz"
+    write_warc(warc)
+    run("archive", "--no-fetch", "--keep-all", "--db", tmp_path / "a.db", warc)
+    c = sqlite3.connect(tmp_path / "a.db")
+    assert c.execute("SELECT count(*) FROM articles").fetchone() == (20,)
+    assert c.execute("SELECT sum(length(content)), count(*) FROM bodies").fetchone() == (0, 20)
+    c.close()
+
+
+def test_unreadable_and_truncated_records_are_named_and_the_rest_is_read(tmp_path):
+    good = tmp_path / "good.warc.gz"
+    offsets = write_warc(good)
+    data = good.read_bytes()
+    cut = offsets["https://news.example/9"] + 40
+    bad = tmp_path / "bad.warc.gz"
+    bad.write_bytes(data[:cut] + b"\x00not gzip at all\x00" * 4 + data[cut:])
+    truncated = tmp_path / "truncated.warc.gz"
+    truncated.write_bytes(data[:offsets["https://news.example/20"] + 100])  # a download cut off in the last page
+    result = run("archive", "--no-fetch", "--db", tmp_path / "a.db", bad, truncated, ok=False)
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    [damaged] = [e for e in errors if "bad.warc.gz@" in e]
+    at = int(damaged.split("@")[1].split(":")[0])
+    # named within the damaged record's bytes (the reader notices where its parse fails)
+    assert offsets["https://news.example/9"] <= at < offsets["https://news.example/10"] and "unreadable" in damaged
+    assert f"truncated.warc.gz@{offsets['https://news.example/20']}: truncated record: the file ends 100 byte(s)" \
+        in "\n".join(errors)
+    c = sqlite3.connect(tmp_path / "a.db")
+    sources = {r[0] for r in c.execute("SELECT source FROM articles")}
+    assert "https://news.example/12" in sources and "https://news.example/6" in sources  # after and before the damage
+    assert "https://news.example/9" not in {r[0] for r in c.execute(
+        "SELECT a.source FROM articles a JOIN article_versions v ON v.article_id = a.id "
+        "WHERE v.source_file = 'bad.warc.gz'")}
+    assert dict(c.execute("SELECT file, errors FROM web_archive_files")) == {"bad.warc.gz": 1, "truncated.warc.gz": 1}
+    c.close()
+
+
+def test_verify_reads_each_record_again_and_says_when_a_file_is_gone_or_altered(tmp_path):
+    warc = tmp_path / "crawl.warc"
+    offsets = write_warc(warc, gz=False)
+    run("archive", "--no-fetch", "--db", tmp_path / "a.db", warc)
+    ok = run("verify", "--db", tmp_path / "a.db")
+    assert "12 record(s) read again from web archives" in ok.stderr and "0 problem(s)" in ok.stderr
+    data = bytearray(warc.read_bytes())
+    at = data.index(b"Story 3", offsets["https://news.example/3"])
+    data[at:at + 7] = b"Story X"
+    warc.write_bytes(bytes(data))
+    altered = run("verify", "--db", tmp_path / "a.db", ok=False)
+    assert altered.exit_code == 1
+    assert f"MISMATCH source crawl.warc@{offsets['https://news.example/3']}" in altered.stdout
+    assert "payload does not match its SHA-256" in altered.stdout
+    warc.unlink()
+    gone = run("verify", "--db", tmp_path / "a.db", ok=False)
+    assert gone.stdout.count("the WARC/ARC file is absent") == 12
+
+
+def test_an_arc_file_is_read_too(tmp_path):
+    arc = tmp_path / "old.arc.gz"
+    with gzip.open(arc, "wb") as fh:
+        fh.write(b"filedesc://old.arc 0.0.0.0 20240501000000 text/plain 76\n"
+                 b"1 0 tests\nURL IP-address Archive-date Content-type Archive-length\n\n\n")
+    for uri in ("https://news.example/3", "https://news.example/4"):
+        http = b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n" + PAGES[uri]
+        with gzip.open(arc, "ab") as fh:
+            fh.write(f"{uri} 192.0.2.1 20240501000000 text/html {len(http)}\n".encode() + http + b"\n")
+    out = run("detect", arc).stdout.splitlines()
+    found = sorted((json.loads(line)["source"], json.loads(line)["platform"]) for line in out)
+    assert found == [("https://news.example/3", "twitter"), ("https://news.example/4", "youtube")]
+
+
+def test_a_warc_articles_package_holds_its_record_and_the_captured_page_reads_it(tmp_path):
+    warc = tmp_path / "crawl.warc.gz"
+    offsets = write_warc(warc)
+    run("archive", "--no-fetch", "--db", tmp_path / "a.db", warc)
+    c = sqlite3.connect(tmp_path / "a.db")
+    aid, vid = c.execute("SELECT a.id, v.id FROM articles a JOIN article_versions v ON v.article_id = a.id "
+                         "WHERE a.source = 'https://news.example/3'").fetchone()
+    c.close()
+    run("export", "--db", tmp_path / "a.db", "--article", aid, "-o", tmp_path / "a.wacz")
+    with zipfile.ZipFile(tmp_path / "a.wacz") as z:
+        package = json.loads(z.read("logs/archiver.json"))
+        warc_bytes = z.read("archive/archiver-export.warc.gz")
+    [version] = package["articles"][0]["versions"] if "versions" in package["articles"][0] else [
+        v for v in package["articles"][0].get("article_versions", [])]
+    place = version["package"]
+    assert place["source_file"] == "crawl.warc.gz" and place["source_offset"] == offsets["https://news.example/3"]
+    start = place["package_offset"]
+    assert warc_bytes[start:start + place["length"]] == warc.read_bytes()[place["source_offset"]:
+                                                                          place["source_offset"] + place["length"]]
+    from tests.test_browse import get
+
+    page = get(tmp_path / "a.db", f"/-/archiver/version/{vid}/captured")
+    assert page.status_code == 200 and page.content == PAGES["https://news.example/3"]
+
+
+# --- on a Dask cluster ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory) -> Path:
+    """Three WARC files and a folder of the same pages as plain files."""
+    folder = tmp_path_factory.mktemp("crawl")
+    items = list(PAGES.items())
+    for n, part in enumerate((items[:7], items[7:14], items[14:])):
+        write_warc(folder / f"part{n}.warc.gz", dict(part))
+    return folder
+
+
+def test_two_workers_and_a_killed_worker_give_the_serial_archive(crawl, tmp_path, monkeypatch):
+    warcs = sorted(crawl.glob("*.warc.gz"))
+    run("archive", "--no-fetch", "--db", tmp_path / "serial.db", *warcs)
+    serial = natural(tmp_path / "serial.db")
+    assert len(serial["articles"]) == 12
+    run("archive", "--no-fetch", "--workers", "2", "--db", tmp_path / "two.db", *warcs)
+    assert natural(tmp_path / "two.db") == serial
+    flag = tmp_path / "kill-once"
+    flag.write_text("the first worker to take this file away dies mid-unit")
+    monkeypatch.setenv("ARCHIVER_TEST_KILL_WORKER_ONCE", str(flag))
+    run("archive", "--no-fetch", "--workers", "2", "--db", tmp_path / "killed.db", *warcs)
+    assert not flag.exists()  # a worker did die
+    assert natural(tmp_path / "killed.db") == serial
+    counts = "SELECT file, records, html, with_embeds, without_embeds, errors FROM web_archive_files ORDER BY file"
+    files = {name: sqlite3.connect(tmp_path / name).execute(counts).fetchall() for name in ("serial.db", "killed.db")}
+    assert files["killed.db"] == files["serial.db"]
+    assert sum(r[1] for r in files["serial.db"]) == 3 * 4 + 2 * 20  # warcinfo, image, 404, revisit; request, response
