@@ -15,7 +15,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archiver.cli import cli
-from archiver.read.warcs import read_record_at
+from archiver.read.warcs import payload_sha1, read_record_at
 
 
 def tweet(handle: str, tweet_id: int, text: str = "A post") -> str:
@@ -55,9 +55,10 @@ def write_warc(path: Path, pages: dict = PAGES, gz: bool = True) -> dict[str, in
         gone = StatusAndHeaders("404 Not Found", [("Content-Type", "text/html")], protocol="HTTP/1.1")
         w.write_record(w.create_warc_record("https://news.example/gone", "response",
                                             payload=io.BytesIO(b"<html>gone</html>"), http_headers=gone))
-        first = next(iter(pages))
-        w.write_record(w.create_revisit_record(first, digest="sha1:AAAA", refers_to_uri=first,
-                                               refers_to_date="2024-05-01T00:00:00Z"))
+        for uri in list(pages)[:3]:  # a later crawl saw the first pages again, unchanged
+            offsets["revisit " + uri] = fh.tell()
+            w.write_record(w.create_revisit_record(uri, digest=payload_sha1(pages[uri]), refers_to_uri=uri,
+                                                   refers_to_date="2024-05-01T00:00:00Z"))
     return offsets
 
 
@@ -105,7 +106,7 @@ def test_a_warc_gives_the_same_archive_as_the_same_pages_as_files(tmp_path):
     row = dict(zip(("records", "html", "with_embeds", "without_embeds", "non_html", "revisits", "other", "errors"),
                    c.execute("SELECT records, html, with_embeds, without_embeds, non_html, revisits, other, errors "
                              "FROM web_archive_files WHERE file = 'crawl.warc.gz'").fetchone()))
-    assert row == {"records": 44, "html": 20, "with_embeds": 12, "without_embeds": 8, "non_html": 2, "revisits": 1,
+    assert row == {"records": 46, "html": 20, "with_embeds": 12, "without_embeds": 8, "non_html": 2, "revisits": 3,
                    "other": 21, "errors": 0}
     # provenance: the record's place, id and digest; the bytes stay in the WARC (a reference, not a copy)
     uri = "https://news.example/3"
@@ -117,6 +118,10 @@ def test_a_warc_gives_the_same_archive_as_the_same_pages_as_files(tmp_path):
     payload, headers = read_record_at(str(warc), offset)
     assert payload == PAGES[uri] and headers["WARC-Record-ID"] == record_id
     assert headers["WARC-Payload-Digest"] == digest and length > len(PAGES[uri]) // 4
+    # revisits link to the stored content they repeat (pages 1 and 2 embed nothing: counted only)
+    assert c.execute("SELECT a.source, r.source_file, r.source_offset FROM article_revisits r JOIN article_versions v "
+                     "ON v.id = r.article_version_id JOIN articles a ON a.id = v.article_id").fetchall() == [
+        (uri, "crawl.warc.gz", offsets["revisit " + uri])]
     c.close()
     # pages read again from the WARC are the same versions: nothing added
     before = natural(tmp_path / "w.db")
@@ -248,4 +253,7 @@ def test_two_workers_and_a_killed_worker_give_the_serial_archive(crawl, tmp_path
     counts = "SELECT file, records, html, with_embeds, without_embeds, errors FROM web_archive_files ORDER BY file"
     files = {name: sqlite3.connect(tmp_path / name).execute(counts).fetchall() for name in ("serial.db", "killed.db")}
     assert files["killed.db"] == files["serial.db"]
-    assert sum(r[1] for r in files["serial.db"]) == 3 * 4 + 2 * 20  # warcinfo, image, 404, revisit; request, response
+    assert sum(r[1] for r in files["serial.db"]) == 3 * 6 + 2 * 20  # warcinfo, image, 404, 3 revisits; request, response
+    revisits = "SELECT source_file, source_offset, article_version_id IS NOT NULL FROM article_revisits ORDER BY 1, 2"
+    linked = {name: sqlite3.connect(tmp_path / name).execute(revisits).fetchall() for name in ("serial.db", "killed.db")}
+    assert linked["killed.db"] == linked["serial.db"] and len(linked["serial.db"]) >= 1

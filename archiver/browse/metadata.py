@@ -161,6 +161,18 @@ TABLES: dict[str, dict] = {
             "warc_file": "WARC file holding the download.",
         },
     },
+    "web_archive_files": {
+        "description": "Each WARC or ARC file read as a source, counted: records, HTML pages with and without embeds "
+                       "(pages without are counted, not stored), other responses, revisits, unreadable records.",
+        "sort_desc": "scanned_at",
+        "columns": {"file": "Relative to the database's folder when inside it, else absolute.",
+                    "error_detail": "The first 50 unreadable records: [offset, reason]."},
+    },
+    "article_revisits": {
+        "description": "Revisit records of WARC files, each linked to the stored article version whose content it "
+                       "repeats (by payload digest): seen again, not analysed again.",
+        "sort_desc": "first_seen_at",
+    },
     "post_relations": {
         "description": "How posts relate: one quotes another, replies to another, or shows media first posted by "
                        "another; learned from a syndication body, oEmbed or the article's markup.",

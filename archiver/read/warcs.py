@@ -21,6 +21,7 @@ from archiver.read.articles import article_from_bytes
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 MAX_ERRORS = 50  # errors kept per file (all are counted)
+MAX_REVISITS = 100_000  # revisits kept per file for linking (all are counted)
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 
 
@@ -56,6 +57,7 @@ class FileScan:
     too_large: int = 0
     errors: list = field(default_factory=list)  # (offset, reason), the first MAX_ERRORS
     error_count: int = 0
+    revisit_refs: list = field(default_factory=list)  # RecordRef of each revisit (payload_digest: what it repeats)
 
     def error(self, offset: int, reason: str) -> None:
         """Count a record that could not be read; keep the first MAX_ERRORS."""
@@ -91,6 +93,8 @@ def _read_from(path: str, start: int, scan: FileScan, max_bytes: int):
                 offset = here + it.get_record_length()
                 if body is not None:
                     yield _article(path, record, here, it.get_record_length(), body)
+                elif record.rec_type == "revisit" and len(scan.revisit_refs) < MAX_REVISITS:
+                    scan.revisit_refs.append(_ref(path, record, here, it.get_record_length()))
         except Exception as exc:  # noqa: BLE001 - warcio raises many types on damaged bytes (AttributeError too)
             resume = _next_record(path, offset + 1)
             if resume is None:  # nothing readable follows: the file ends inside this record
@@ -138,12 +142,17 @@ def _html_body(record, scan: FileScan, max_bytes: int) -> bytes | None:
     return body
 
 
+def _ref(path: str, record, offset: int, length: int) -> RecordRef:
+    headers = record.rec_headers
+    return RecordRef(file=path, offset=offset, length=length, record_id=headers.get_header("WARC-Record-ID"),
+                     payload_digest=headers.get_header("WARC-Payload-Digest"),
+                     target_uri=headers.get_header("WARC-Target-URI"), date=headers.get_header("WARC-Date"))
+
+
 def _article(path: str, record, offset: int, length: int, body: bytes) -> Article:
-    headers, http = record.rec_headers, record.http_headers
-    uri = headers.get_header("WARC-Target-URI")
-    ref = RecordRef(file=path, offset=offset, length=length, record_id=headers.get_header("WARC-Record-ID"),
-                    payload_digest=headers.get_header("WARC-Payload-Digest"), target_uri=uri,
-                    date=headers.get_header("WARC-Date"))
+    http = record.http_headers
+    ref = _ref(path, record, offset, length)
+    uri = ref.target_uri
     ctype = http.get_header("Content-Type") or ""
     article = article_from_bytes(uri or f"{path}@{offset}", body, kind="html", content_type=ctype)
     return replace(article, url=uri, final_url=uri, http_status=200, fetched_at=_iso(ref.date),

@@ -94,7 +94,7 @@ def run_distributed(sources: list[str], db, db_path, *, workers: int | None = No
     from archiver.run.pipeline import web_archive_name
     from archiver.store.articles import save_article
     from archiver.store.db import transaction
-    from archiver.store.web_archives import save_file_scan
+    from archiver.store.web_archives import link_revisits, save_file_scan
 
     cluster = None
     if scheduler:
@@ -121,7 +121,9 @@ def run_distributed(sources: list[str], db, db_path, *, workers: int | None = No
                         saved.append(replace(outcome, saved=save_article(db, outcome.article, outcome.embeds,
                                                                          DETECTOR_VERSION)))
             if result.totals is not None:
-                save_file_scan(db, result.totals.scan.file, result.totals.counts(), result.totals.scan.errors)
+                scan = result.totals.scan
+                save_file_scan(db, scan.file, result.totals.counts(), scan.errors)
+                link_revisits(db, [replace(r, file=scan.file) for r in scan.revisit_refs])
             errors = [o for o in result.outcomes if o.error is not None]
             if on_unit:
                 on_unit(result, saved + errors)

@@ -102,9 +102,10 @@ def process_web_archive(path: str, *, db=None, max_bytes: int = DEFAULT_MAX_BYTE
         yield Outcome(path, error=f"{path}: {exc.strerror or exc}")
     finally:
         if db is not None:
-            from archiver.store.web_archives import save_file_scan
+            from archiver.store.web_archives import link_revisits, save_file_scan
 
             save_file_scan(db, totals.scan.file, totals.counts(), totals.scan.errors)
+            link_revisits(db, [replace(r, file=totals.scan.file) for r in totals.scan.revisit_refs])
 
 
 def _analysed(article: Article, db, keep_all: bool) -> Outcome:
