@@ -141,17 +141,19 @@ class ParsedPage(NamedTuple):
     complete: bool
 
 
-def parse_html(text: str) -> ParsedPage | None:
-    """Parse a page with lxml; None for an empty document.
+def parse_html(text: str, data: bytes | None = None) -> ParsedPage | None:
+    """Parse a page with lxml; None for an empty document. ``data``, when given, is the text as UTF-8
+    bytes: libxml2 reads those about 20% faster than a str it must first convert (bench/detect.py).
 
     libxml2 drops everything below 256 levels of nesting; such a page is marked incomplete so that
     detection falls back to parsing windows around each embed signature.
     """
     # huge_tree lifts libxml2's 10 MB buffer limit (our own byte caps bound the input instead);
-    # the nesting limit stays, and the windowed fallback covers it.
-    parser = lxml.html.HTMLParser(huge_tree=True)
+    # the nesting limit stays, and the windowed fallback covers it. The encoding is told, never guessed:
+    # the bytes are the decoded text's UTF-8, whatever the page's own <meta charset> says.
+    parser = lxml.html.HTMLParser(huge_tree=True, encoding="utf-8" if data is not None else None)
     try:
-        root = lxml.html.document_fromstring(text, parser=parser)
+        root = lxml.html.document_fromstring(data if data is not None else text, parser=parser)
     except (etree.ParserError, ValueError):
         return None
     return ParsedPage(root, not any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log))
@@ -207,7 +209,7 @@ def detect_html(text: str, page: ParsedPage | None = None, raw: bytes | None = N
     plan = _plan(low)
     if plan.empty:
         return []
-    page = page or parse_html(text)
+    page = page or parse_html(text, data)
     if page is None:
         return []
     found: list[Embed] = []

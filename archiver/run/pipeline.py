@@ -27,7 +27,8 @@ def analyse(article: Article) -> tuple[Article, list[Embed]]:
     page = None
     if article.kind == "html":
         # Metadata needs the tree anyway; detection reuses it (and still skips a page with no hint).
-        page = parse_html(article.text)
+        raw = article.body if article.encoding == "utf-8" else article.text.encode("utf-8", "surrogatepass")
+        page = parse_html(article.text, raw)
         article = with_metadata(article, page.root if page else None)
     return article, detect(article, page)
 
