@@ -257,3 +257,71 @@ def test_two_workers_and_a_killed_worker_give_the_serial_archive(crawl, tmp_path
     revisits = "SELECT source_file, source_offset, article_version_id IS NOT NULL FROM article_revisits ORDER BY 1, 2"
     linked = {name: sqlite3.connect(tmp_path / name).execute(revisits).fetchall() for name in ("serial.db", "killed.db")}
     assert linked["killed.db"] == linked["serial.db"] and len(linked["serial.db"]) >= 1
+
+
+def test_a_page_read_from_a_warc_then_from_a_file_keeps_its_bytes(tmp_path):
+    warc = tmp_path / "crawl.warc.gz"
+    write_warc(warc)
+    run("archive", "--no-fetch", "--db", tmp_path / "a.db", warc)
+    page = tmp_path / "3.html"
+    page.write_bytes(PAGES["https://news.example/3"])
+    run("archive", "--no-fetch", "--db", tmp_path / "a.db", page)
+    c = sqlite3.connect(tmp_path / "a.db")
+    sha = c.execute("SELECT v.sha256 FROM article_versions v JOIN articles a ON a.id = v.article_id "
+                    "WHERE a.source = ?", [str(page.resolve())]).fetchone()[0]
+    assert c.execute("SELECT content, by_reference FROM bodies WHERE sha256 = ?", [sha]).fetchone() == (
+        PAGES["https://news.example/3"], 0)  # the bytes now in the archive, no longer only in the WARC
+    c.close()
+    warc.unlink()
+    check = run("verify", "--db", tmp_path / "a.db", ok=False)
+    # the other pages are named (their bytes were only in the WARC); page 3 is checked from its stored bytes
+    assert "Traceback" not in check.output and check.stdout.count("the WARC/ARC file is absent") == 11
+    assert f"crawl.warc.gz@{offset_of(tmp_path / 'a.db', 'https://news.example/3')}:" not in check.stdout
+
+
+def offset_of(db_path, uri: str) -> int:
+    c = sqlite3.connect(db_path)
+    [(offset,)] = c.execute("SELECT v.source_offset FROM article_versions v JOIN articles a ON a.id = v.article_id "
+                            "WHERE a.source = ? AND v.source_file IS NOT NULL", [uri]).fetchall()
+    c.close()
+    return offset
+
+
+def test_an_arc_archive_verifies(tmp_path):
+    arc = tmp_path / "old.arc"
+    http = b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n" + PAGES["https://news.example/3"]
+    desc = b"1 0 tests\nURL IP-address Archive-date Content-type Archive-length\n"
+    arc.write_bytes(f"filedesc://old.arc 0.0.0.0 20240501000000 text/plain {len(desc)}\n".encode() + desc + b"\n"
+                    + f"https://news.example/3 192.0.2.1 20240501000000 text/html {len(http)}\n".encode() + http + b"\n")
+    run("archive", "--no-fetch", "--db", tmp_path / "a.db", arc)
+    check = run("verify", "--db", tmp_path / "a.db")
+    assert "1 record(s) read again from web archives" in check.stderr  # an ARC record has no id to compare
+
+
+def test_a_warc_gzipped_whole_is_refused_in_one_line(tmp_path):
+    plain = tmp_path / "crawl.warc"
+    write_warc(plain, gz=False)
+    whole = tmp_path / "whole.warc.gz"
+    whole.write_bytes(gzip.compress(plain.read_bytes()))
+    result = run("archive", "--no-fetch", "--db", tmp_path / "a.db", whole, ok=False)
+    assert result.exit_code == 1
+    assert "whole.warc.gz@0: the whole file is one gzip stream" in result.stderr and "warcio recompress" in result.stderr
+    c = sqlite3.connect(tmp_path / "a.db")
+    assert c.execute("SELECT count(*) FROM article_versions WHERE source_length < 0").fetchone() == (0,)
+    c.close()
+
+
+def test_a_revisit_is_linked_to_a_page_a_later_file_holds(tmp_path):
+    uri = "https://news.example/3"
+    later = tmp_path / "b-later.warc.gz"
+    write_warc(later, {uri: PAGES[uri]})  # holds the page, and a revisit of it
+    earlier = tmp_path / "a-revisit-only.warc.gz"
+    with open(earlier, "wb") as fh:
+        w = WARCWriter(fh, gzip=True)
+        w.write_record(w.create_revisit_record(uri, digest=payload_sha1(PAGES[uri]), refers_to_uri=uri,
+                                               refers_to_date="2024-05-01T00:00:00Z"))
+    run("archive", "--no-fetch", "--db", tmp_path / "a.db", earlier, later)  # the revisit is read first
+    c = sqlite3.connect(tmp_path / "a.db")
+    assert sorted(r[0] for r in c.execute("SELECT source_file FROM article_revisits")) == [
+        "a-revisit-only.warc.gz", "b-later.warc.gz"]
+    c.close()

@@ -74,7 +74,8 @@ def archive(sources, db_path, config_path, silent, max_bytes, no_fetch, keep_all
     from archiver.read.warcs import is_web_archive
     from archiver.config import article_policy
     from archiver.fetch.http import build_client
-    from archiver.run.pipeline import process_source, process_web_archive, web_archive_name
+    from archiver.run.pipeline import process_source, process_web_archive, revisits_of, web_archive_name
+    from archiver.store.web_archives import link_revisits
 
     from archiver.fetch.warc import WarcWriter
 
@@ -92,22 +93,27 @@ def archive(sources, db_path, config_path, silent, max_bytes, no_fetch, keep_all
             local = [t for t in todo if t != "-" and not t.lower().startswith(("http://", "https://"))]
             _archive_distributed(local, db, db_path, totals, scans, progress, workers=workers, scheduler=scheduler,
                                  max_bytes=max_bytes, keep_all=keep_all)
-            todo_here = [t for t in todo if t not in set(local)]
+            handed = set(local)
+            todo_here = [t for t in todo if t not in handed]
         else:
             todo_here = todo
+        revisits: list = []
         for source in todo_here:
             if is_web_archive(source):
                 scan = _Scan(source)
                 for outcome in process_web_archive(source, db=db, max_bytes=max_bytes, keep_all=keep_all,
-                                                   stored_as=web_archive_name(source, db_path), totals=scan.totals):
+                                                   stored_as=web_archive_name(source, db_path), totals=scan.totals,
+                                                   link=False):
                     if outcome.error or outcome.saved:
                         _tally(outcome, totals, progress)
                 scans.append(scan.done())
+                revisits += revisits_of(scan.totals)
                 progress.step(_pace(scans))
                 continue
             _tally(process_source(source, db=db, client=client, policy=article_policy(settings),
                                   max_bytes=max_bytes, warc=warc), totals, progress)
             progress.step()
+        link_revisits(db, revisits)  # once every file is stored: a revisit may repeat a page of another file
     finally:
         progress.close()
         client.close()

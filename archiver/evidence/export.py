@@ -67,7 +67,8 @@ def select(db, post_ids=(), article_ids=(), all_: bool = False) -> tuple[list[in
             "SELECT DISTINCT coalesce(p.merged_into_id, p.id) FROM embeds e JOIN posts p ON p.id = e.post_id "
             "WHERE e.article_id = ? ORDER BY 1", [aid])]
     chosen = list(dict.fromkeys(posts))
-    return chosen + [c for c in _context_of(db, chosen) if c not in set(chosen)], list(dict.fromkeys(article_ids))
+    have = set(chosen)
+    return chosen + [c for c in _context_of(db, chosen) if c not in have], list(dict.fromkeys(article_ids))
 
 
 def _context_of(db, post_ids: list[int]) -> list[int]:

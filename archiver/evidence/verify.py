@@ -72,7 +72,8 @@ def _references(db, db_path: Path, report: VerifyReport) -> None:
     folder = db_path.parent
     for vid, sha, file, offset, record_id in db.execute(
             "SELECT v.id, v.sha256, v.source_file, v.source_offset, v.source_record_id FROM article_versions v "
-            "JOIN bodies b ON b.sha256 = v.sha256 WHERE b.by_reference = 1 ORDER BY v.id"):
+            "JOIN bodies b ON b.sha256 = v.sha256 WHERE b.by_reference = 1 AND v.source_file IS NOT NULL "
+            "ORDER BY v.id"):
         report.references += 1
         where = f"{file}@{offset}"
         path = folder / file

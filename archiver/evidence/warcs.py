@@ -231,10 +231,14 @@ def stored_body(db, db_folder, sha256: str) -> bytes | None:
         return None
     if not row[1]:
         return row[0]
-    for file, offset in db.execute("SELECT source_file, source_offset FROM article_versions WHERE sha256 = ? "
-                                   "AND source_file IS NOT NULL ORDER BY id", [sha256]):
+    for file, offset, size in db.execute(
+            "SELECT v.source_file, v.source_offset, b.size FROM article_versions v JOIN bodies b ON b.sha256 = v.sha256 "
+            "WHERE v.sha256 = ? AND v.source_file IS NOT NULL ORDER BY v.id", [sha256]):
+        path = Path(db_folder) / file
+        if not path.is_file():  # a path from the database opens a regular file only (never a FIFO or a device)
+            continue
         try:
-            payload, _ = read_record_at(str(Path(db_folder) / file), offset)
+            payload, _ = read_record_at(str(path), offset, max_bytes=(size or 0) + 1)
         except (OSError, ValueError):
             continue
         if hashlib.sha256(payload).hexdigest() == sha256:

@@ -89,14 +89,27 @@ def _read_from(path: str, start: int, scan: FileScan, max_bytes: int):
                 scan.records += 1
                 body = _html_body(record, scan, max_bytes)
                 it.read_to_end(record)  # warcio knows a record's offset and length once it is read to its end
-                here = it.get_record_offset()  # from the file's start (warcio reads the handle's position)
-                offset = here + it.get_record_length()
+                here, length = it.get_record_offset(), it.get_record_length()  # from the file's start
+                if length < 0:  # one gzip stream for the whole file: no record can be found again by offset
+                    scan.records -= 1
+                    scan.html -= body is not None
+                    scan.error(here, "the whole file is one gzip stream, not one per record: records cannot be "
+                                     "found again by offset (hint: `warcio recompress` the file)")
+                    return None
                 if body is not None:
-                    yield _article(path, record, here, it.get_record_length(), body)
-                elif record.rec_type == "revisit" and len(scan.revisit_refs) < MAX_REVISITS:
-                    scan.revisit_refs.append(_ref(path, record, here, it.get_record_length()))
+                    article = _article(path, record, here, length, body)
+                    offset = here + length
+                    yield article
+                else:
+                    offset = here + length
+                    if record.rec_type == "revisit" and len(scan.revisit_refs) < MAX_REVISITS:
+                        scan.revisit_refs.append(_ref(path, record, here, length))
         except Exception as exc:  # noqa: BLE001 - warcio raises many types on damaged bytes (AttributeError too)
-            resume = _next_record(path, offset + 1)
+            if "non-chunked gzip" in str(exc):
+                scan.error(offset, "the whole file is one gzip stream, not one per record: records cannot be "
+                                   "found again by offset (hint: `warcio recompress` the file)")
+                return None
+            resume = _next_record(path, max(offset, start) + 1)
             if resume is None:  # nothing readable follows: the file ends inside this record
                 scan.error(offset, f"truncated record: the file ends {scan.size - offset} byte(s) after its start")
             else:
@@ -144,7 +157,9 @@ def _html_body(record, scan: FileScan, max_bytes: int) -> bytes | None:
 
 def _ref(path: str, record, offset: int, length: int) -> RecordRef:
     headers = record.rec_headers
-    return RecordRef(file=path, offset=offset, length=length, record_id=headers.get_header("WARC-Record-ID"),
+    # An ARC record has no id: warcio makes one up on every read, so none is kept to check it against.
+    record_id = None if path.lower().endswith((".arc", ".arc.gz")) else headers.get_header("WARC-Record-ID")
+    return RecordRef(file=path, offset=offset, length=length, record_id=record_id,
                      payload_digest=headers.get_header("WARC-Payload-Digest"),
                      target_uri=headers.get_header("WARC-Target-URI"), date=headers.get_header("WARC-Date"))
 

@@ -91,7 +91,7 @@ def run_distributed(sources: list[str], db, db_path, *, workers: int | None = No
     from dask.distributed import Client, LocalCluster, as_completed
 
     from archiver.detect.scan import DETECTOR_VERSION
-    from archiver.run.pipeline import web_archive_name
+    from archiver.run.pipeline import revisits_of, web_archive_name
     from archiver.store.articles import save_article
     from archiver.store.db import transaction
     from archiver.store.web_archives import link_revisits, save_file_scan
@@ -100,10 +100,11 @@ def run_distributed(sources: list[str], db, db_path, *, workers: int | None = No
     if scheduler:
         client = Client(scheduler)
     else:
-        cluster = LocalCluster(n_workers=workers or 1, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
+        # Listening on loopback only, on free ports: the cluster is this machine's and nobody else's.
+        cluster = LocalCluster(n_workers=workers or 1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               scheduler_port=0, dashboard_address="127.0.0.1:0", silence_logs=40)
         client = Client(cluster)
-    done = []
+    done, revisits = [], []
     try:
         futures = []
         for unit in units_of(sources):
@@ -121,13 +122,13 @@ def run_distributed(sources: list[str], db, db_path, *, workers: int | None = No
                         saved.append(replace(outcome, saved=save_article(db, outcome.article, outcome.embeds,
                                                                          DETECTOR_VERSION)))
             if result.totals is not None:
-                scan = result.totals.scan
-                save_file_scan(db, scan.file, result.totals.counts(), scan.errors)
-                link_revisits(db, [replace(r, file=scan.file) for r in scan.revisit_refs])
+                save_file_scan(db, result.totals.scan.file, result.totals.counts(), result.totals.scan.errors)
+                revisits += revisits_of(result.totals)
             errors = [o for o in result.outcomes if o.error is not None]
             if on_unit:
                 on_unit(result, saved + errors)
             done.append(result)
+        link_revisits(db, revisits)  # once every file is stored: a revisit may repeat a page of another file
     finally:
         client.close()
         if cluster is not None:

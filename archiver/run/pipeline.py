@@ -78,10 +78,12 @@ class FileTotals:
 
 
 def process_web_archive(path: str, *, db=None, max_bytes: int = DEFAULT_MAX_BYTES, keep_all: bool = False,
-                        totals: FileTotals | None = None, stored_as: str | None = None):
+                        totals: FileTotals | None = None, stored_as: str | None = None, link: bool = True):
     """Each HTML response record of a WARC/ARC file analysed (and stored when it embeds a post, or with
     ``keep_all``), as Outcomes; the file's counts go to ``web_archive_files``. ``stored_as`` is the name the
-    archive keeps for the file (by default the path as given)."""
+    archive keeps for the file (by default the path as given). Its revisits are linked at the end unless
+    ``link`` is False: a run over many files links them once all are stored (``revisits_of``), since a
+    revisit in one file may repeat a page another file holds."""
     from archiver.read.warcs import FileScan, read_web_archive
 
     totals = totals or FileTotals(FileScan(stored_as or path))
@@ -106,7 +108,13 @@ def process_web_archive(path: str, *, db=None, max_bytes: int = DEFAULT_MAX_BYTE
             from archiver.store.web_archives import link_revisits, save_file_scan
 
             save_file_scan(db, totals.scan.file, totals.counts(), totals.scan.errors)
-            link_revisits(db, [replace(r, file=totals.scan.file) for r in totals.scan.revisit_refs])
+            if link:
+                link_revisits(db, revisits_of(totals))
+
+
+def revisits_of(totals: FileTotals) -> list:
+    """A scanned file's revisit records, named as the archive names the file."""
+    return [replace(r, file=totals.scan.file) for r in totals.scan.revisit_refs]
 
 
 def _analysed(article: Article, db, keep_all: bool) -> Outcome:

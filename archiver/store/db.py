@@ -272,9 +272,11 @@ def transaction(db: sqlite_utils.Database):
 
 
 def put_body(db: sqlite_utils.Database, sha256: str, content: bytes, now: str) -> None:
-    """Keep a body once per SHA-256."""
+    """Keep a body once per SHA-256; bytes that were only a reference to a WARC/ARC record until now are kept."""
     db.execute("INSERT OR IGNORE INTO bodies (sha256, size, content, first_seen_at) VALUES (?, ?, ?, ?)",
                [sha256, len(content), content, now])
+    db.execute("UPDATE bodies SET content = ?, size = ?, by_reference = 0 WHERE sha256 = ? AND by_reference = 1",
+               [content, len(content), sha256])
 
 
 def dict_rows(cursor) -> list[dict]:

@@ -12,6 +12,8 @@ CARRIED = "-carried"  # a snapshot source's suffix: the post as another post's b
 
 def record_context(db, post_id: int, sources, now: str) -> dict[str, int]:
     """Write the context links of one fetch's sources; {platform id: posts.id} of the posts linked."""
+    if not any(source.context for source in sources):
+        return {}
     depth = db.execute("SELECT context_depth FROM posts WHERE id = ?", [post_id]).fetchone()[0] or 0
     linked: dict[str, int] = {}
     for source in sources:
