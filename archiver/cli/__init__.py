@@ -12,38 +12,13 @@ from archiver import __version__
 from archiver.errors import ArchiverError
 
 from archiver.cli.evidence import export, report_stamp, timestamp, verify
+from archiver.cli.reporting import Progress, report, tally
+from archiver.cli.scans import Scan, archive_distributed, pace, report_scans
 from archiver.cli.sharing import passwd, serve
 from archiver.cli.options import (
     DEFAULT_DB, config_option, db_option, fail, max_bytes_option, open_archive, require_archive, settings_for,
     silent_option,
 )
-
-class _Progress:
-    """A progress bar on stderr for many sources, on a terminal only; nothing for one or with --silent."""
-
-    def __init__(self, total: int, silent: bool, label: str):
-        self.bar = None
-        # Not on a terminal, click prints the bare label once: a stray line in logs and pipes.
-        if not silent and total > 1 and sys.stderr.isatty():
-            self.bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True,
-                                         item_show_func=lambda item: item)
-            self.bar.__enter__()
-
-    def step(self, status: str | None = None):
-        """One source done; ``status`` (web archives: files, records, MB, pages/s) is shown beside the bar."""
-        if self.bar:
-            self.bar.update(1, current_item=status)
-
-    def close(self):
-        if self.bar:
-            self.bar.__exit__(None, None, None)
-
-
-def _report(outcome, progress=None) -> None:
-    """One line on stderr naming the source that failed and why."""
-    line = f"error: {outcome.error}" + (f" (hint: {outcome.hint})" if outcome.hint else "")
-    click.echo(("\n" if progress is not None and progress.bar else "") + line, err=True)
-
 
 @click.group()
 @click.version_option(__version__, prog_name="archiver")
@@ -85,13 +60,13 @@ def archive(sources, db_path, config_path, silent, max_bytes, no_fetch, keep_all
     client = build_client(settings.http)
     warc = WarcWriter.for_db(db_path) if any(s.lower().startswith(("http://", "https://")) for s in sources) else None
     todo = list(expand_sources(sources))
-    progress = _Progress(len(todo), silent, "archiving")
+    progress = Progress(len(todo), silent, "archiving")
     totals = dict(articles=0, new_versions=0, embeds=0, posts_added=0, failed=0)
     scans = []
     try:
         if workers or scheduler:
             local = [t for t in todo if t != "-" and not t.lower().startswith(("http://", "https://"))]
-            _archive_distributed(local, db, db_path, totals, scans, progress, workers=workers, scheduler=scheduler,
+            archive_distributed(local, db, db_path, totals, scans, progress, workers=workers, scheduler=scheduler,
                                  max_bytes=max_bytes, keep_all=keep_all)
             handed = set(local)
             todo_here = [t for t in todo if t not in handed]
@@ -100,17 +75,17 @@ def archive(sources, db_path, config_path, silent, max_bytes, no_fetch, keep_all
         revisits: list = []
         for source in todo_here:
             if is_web_archive(source):
-                scan = _Scan(source)
+                scan = Scan(source)
                 for outcome in process_web_archive(source, db=db, max_bytes=max_bytes, keep_all=keep_all,
                                                    stored_as=web_archive_name(source, db_path), totals=scan.totals,
                                                    link=False):
                     if outcome.error or outcome.saved:
-                        _tally(outcome, totals, progress)
+                        tally(outcome, totals, progress)
                 scans.append(scan.done())
                 revisits += revisits_of(scan.totals)
-                progress.step(_pace(scans))
+                progress.step(pace(scans))
                 continue
-            _tally(process_source(source, db=db, client=client, policy=article_policy(settings),
+            tally(process_source(source, db=db, client=client, policy=article_policy(settings),
                                   max_bytes=max_bytes, warc=warc), totals, progress)
             progress.step()
         link_revisits(db, revisits)  # once every file is stored: a revisit may repeat a page of another file
@@ -121,7 +96,7 @@ def archive(sources, db_path, config_path, silent, max_bytes, no_fetch, keep_all
         if warc is not None:
             warc.close()
     if not silent:
-        _report_scans(scans)
+        report_scans(scans)
         click.echo(
             f"{len(todo)} source(s): {totals['articles']} article(s) read, {totals['new_versions']} new version(s), "
             f"{totals['embeds']} embed(s) stored, {totals['posts_added']} new post(s), {totals['failed']} failed "
@@ -134,104 +109,6 @@ def archive(sources, db_path, config_path, silent, max_bytes, no_fetch, keep_all
                    "for the counts", err=True)
     if totals["failed"] or any(sc.totals.scan.error_count for sc in scans):
         sys.exit(1)
-
-
-def _archive_distributed(sources, db, db_path, totals, scans, progress, **options) -> None:
-    """Files and WARC/ARC files detected on a Dask cluster, stored here as each unit lands."""
-    import time
-
-    from archiver.run.distributed import run_distributed
-
-    started = time.monotonic()
-
-    def on_unit(result, outcomes):
-        for outcome in outcomes:
-            _tally(outcome, totals, progress)
-        if result.totals is not None:
-            scan = _Scan(result.sources[0])
-            scan.totals, scan.seconds = result.totals, 0.0
-            scans.append(scan)
-        for _ in result.sources:
-            progress.step(_pace(scans, time.monotonic() - started) if scans else None)
-
-    try:
-        run_distributed(sources, db, db_path, on_unit=on_unit, **options)
-    except OSError as exc:
-        fail(ArchiverError(f"the Dask cluster could not be reached or started: {exc}"))
-    except Exception as exc:  # noqa: BLE001 - Dask's own errors (KilledWorker, a lost scheduler): one line
-        fail(ArchiverError(f"detection on the Dask cluster stopped: {type(exc).__name__}: {str(exc)[:200]} "
-                           "(what landed before is stored; run the same command again to finish)"))
-    if scans:
-        scans[-1].seconds = time.monotonic() - started  # the pace of the whole run, not of one file
-
-
-def _tally(outcome, totals: dict, progress) -> None:
-    """One source's (or record's) outcome: a JSON line on stdout when stored, a line on stderr when it failed."""
-    if outcome.error:
-        totals["failed"] += 1
-        _report(outcome, progress)
-        return
-    saved = outcome.saved
-    totals["articles"] += 1
-    totals["new_versions"] += saved.new_version
-    totals["embeds"] += saved.embeds_added
-    totals["posts_added"] += saved.posts_added
-    record = (outcome.article.meta or {}).get("record")
-    click.echo(json.dumps({
-        "source": outcome.source, "article_id": saved.article_id, "sha256": outcome.article.sha256,
-        "new_version": saved.new_version, "embeds": len(outcome.embeds), "posts_added": saved.posts_added,
-        **({"record": f"{record.file}@{record.offset}"} if record is not None else {}),
-    }, ensure_ascii=False))
-
-
-class _Scan:
-    """One WARC/ARC file being read: its counts and how long it took."""
-
-    def __init__(self, path: str):
-        import time
-
-        from archiver.read.warcs import FileScan
-        from archiver.run.pipeline import FileTotals
-
-        self.path, self.started, self.totals = path, time.monotonic(), FileTotals(FileScan(path))
-
-    def done(self):
-        import time
-
-        self.seconds = time.monotonic() - self.started
-        return self
-
-
-def _pace(scans: list, seconds: float | None = None) -> str:
-    """Web archives read so far: files, records, MB and HTML pages per second."""
-    records = sum(sc.totals.scan.records for sc in scans)
-    html = sum(sc.totals.scan.html for sc in scans)
-    size = sum(sc.totals.scan.size for sc in scans) / 2**20
-    seconds = seconds if seconds is not None else sum(sc.seconds for sc in scans)
-    return f"{len(scans)} file(s), {records} records, {size:.0f} MB, {html / max(seconds, 1e-6):.0f} pages/s"
-
-
-def _report_scans(scans: list) -> None:
-    """For WARC/ARC sources: what each file held, its unreadable records (file@offset), and the pace."""
-    from archiver.read.articles import human_size
-
-    for scan in scans:
-        s = scan.totals.scan
-        for offset, reason in s.errors:
-            click.echo(f"error: {scan.path}@{offset}: {reason}", err=True)
-        if s.error_count > len(s.errors):
-            click.echo(f"error: {scan.path}: {s.error_count - len(s.errors)} more unreadable record(s)", err=True)
-    if scans:
-        records = sum(sc.totals.scan.records for sc in scans)
-        html = sum(sc.totals.scan.html for sc in scans)
-        size = sum(sc.totals.scan.size for sc in scans)
-        seconds = max(sum(sc.seconds for sc in scans), 1e-6)
-        t = [sc.totals for sc in scans]
-        click.echo(
-            f"web archives: {len(scans)} file(s), {human_size(size)}, {records} record(s): {html} HTML page(s) "
-            f"({sum(x.with_embeds for x in t)} with embeds, {sum(x.without_embeds for x in t)} without, counted), "
-            f"{sum(x.scan.non_html for x in t)} other response(s), {sum(x.scan.revisits for x in t)} revisit(s), "
-            f"{sum(x.scan.error_count for x in t)} unreadable; {html / seconds:.0f} pages/s", err=True)
 
 
 def _fetch(db_path, settings, *, limit=None, post_ids=None, silent=False, quiet_stdout=False):
@@ -321,14 +198,14 @@ def detect(sources, config_path, max_bytes):
     failed = 0
     for source in expand_sources(sources):
         if is_web_archive(source):
-            scan = _Scan(source)
+            scan = Scan(source)
             outcomes = process_web_archive(source, max_bytes=max_bytes, totals=scan.totals)
         else:
             scan, outcomes = None, [process_source(source, policy=article_policy(settings), max_bytes=max_bytes)]
         for outcome in outcomes:
             if outcome.error:
                 failed += 1
-                _report(outcome)
+                report(outcome)
                 continue
             article = outcome.article
             record = (article.meta or {}).get("record")
