@@ -24,7 +24,7 @@ import re
 from archiver.platforms.dates import parse_embed_date
 from archiver.models import Embed
 from archiver.platforms import PostRef
-from archiver.platforms.markup import clean_text, has_class, inside, raw_markup, text_with_breaks
+from archiver.platforms.markup import clean_text, has_class, inside, raw_markup, text_content, text_with_breaks
 from archiver.platforms.placeholders import placeholder_embed
 from archiver.fetch.sources import oembed_snapshot
 
@@ -119,7 +119,7 @@ def _from_blockquote(bq, context: str) -> Embed | None:
     if m:
         author = clean_text(footer[: m.start()].lstrip("\u2014\u2013- "))
     date_link = next((a for a, r in reversed(post_links) if not inside(a, paragraphs)), None)
-    date_text = clean_text(date_link.text_content()) if date_link is not None else None
+    date_text = clean_text(text_content(date_link)) if date_link is not None else None
     return Embed(
         platform=NAME, markup="blockquote.bluesky-embed", detector=f"{NAME}.html",
         post_id=ref.post_id, url=ref.url, handle=handle, author_name=author,
@@ -135,7 +135,7 @@ def _footer_parts(bq):
     yield bq.text or ""
     for child in bq:
         if isinstance(child.tag, str) and child.tag != "p":
-            yield child.text_content()
+            yield text_content(child)
         yield child.tail or ""
 
 

@@ -35,7 +35,7 @@ NAME = "facebook"
 # (hints, XPath): detection runs an XPath only on pages where one of its hints occurs; from_element does
 # the exact checks (class tokens, plugin path, URL shape).
 SIGNATURES = (
-    (("fb-post", "fb-video"), "//*[contains(@class, 'fb-post') or contains(@class, 'fb-video')]"),
+    (("fb-post", "fb-video"), "//*/@class[contains(., 'fb-post') or contains(., 'fb-video')]/.."),
     (("fb:post", "fb:video"), "//*[name()='fb:post' or name()='fb:video']"),
     (("amp-facebook",), "//amp-facebook"),
     (("plugins/post.php", "plugins/video.php", "plugins\\/post.php", "plugins\\/video.php", "plugins%2fpost.php",

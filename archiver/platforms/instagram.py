@@ -31,7 +31,8 @@ from archiver.platforms.dates import iso_day, parse_embed_date
 from archiver.models import Embed
 from archiver.platforms import PostRef
 from archiver.platforms.markup import (
-    NOT_EMBED, PROVIDER_ATTRS, clean_text, embed_from_ref, has_class, in_page_chrome, raw_markup, text_with_breaks,
+    NOT_EMBED, PROVIDER_ATTRS, clean_text, embed_from_ref, has_class, in_page_chrome, raw_markup, text_content,
+    text_with_breaks,
 )
 from archiver.fetch.sources import web_archive_snapshot
 
@@ -51,14 +52,15 @@ SIGNATURES = (
     (("amp-instagram",), "//amp-instagram"),
     (_URL_HINTS, "//iframe"),
     # Editors' oEmbed markup: CKEditor 5 <oembed url>, CKEditor 4 <div data-oembed-url>.
-    (("<oembed", "data-oembed-url"), "//oembed[@url] | //*[@data-oembed-url]"),
+    (("<oembed", "data-oembed-url"), "//oembed[@url] | //*/@data-oembed-url/.."),
     # Lazy / consent placeholders (class names an embed and Instagram, or data-provider says Instagram)
     # holding the URL in a <noscript> link, or as their only text (WordPress's embed block before oEmbed).
     (_URL_HINTS, "//noscript"),
     (("wp-block-embed",), "//figure[contains(@class, 'wp-block-embed')]"),
-    # Lazy placeholders holding only a link to the post (and a placeholder image), class naming Instagram.
-    (_URL_HINTS, "//*[self::blockquote or self::div or self::figure or self::section or self::article]"
-                 "[contains(translate(@class, 'INSTAGRM', 'instagrm'), 'instagram')]"),
+    # Lazy placeholders holding only a link to the post (and a placeholder image), class naming Instagram:
+    # one step per element name (libxml2 walks a name step fast), not //*[self::a or self::b][...].
+    (_URL_HINTS, " | ".join(f"//{tag}[contains(translate(@class, 'INSTAGRM', 'instagrm'), 'instagram')]"
+                            for tag in ("blockquote", "div", "figure", "section", "article"))),
 )
 # Placeholders holding the URL in a data-* attribute (div.js-socialembed.instagram[data-feed]): detect.py
 # finds the attribute from where these occur and offers the element; from_element checks its class.
@@ -178,7 +180,7 @@ def _lazy_placeholder(el, context: str) -> Embed | None:
         if ref is None:
             return None  # a link elsewhere: more than a placeholder
         refs.append(ref)
-    if not refs or len({r.post_id for r in refs}) != 1 or len(clean_text(el.text_content()) or "") > _LAZY_TEXT:
+    if not refs or len({r.post_id for r in refs}) != 1 or len(clean_text(text_content(el)) or "") > _LAZY_TEXT:
         return None
     # What a widget holds and where the container sits, asked once it does name one post.
     if any(NOT_EMBED.search((d.get("class") or "").lower()) for d in el.iterdescendants() if isinstance(d.tag, str)) \
@@ -239,11 +241,11 @@ def _placeholder_ref(el) -> tuple[PostRef | None, str]:
                 ref = parse_url(sub.get(attr))
                 if ref:
                     return ref, "noscript"
-        ref = parse_url(clean_text(noscript.text_content()))
+        ref = parse_url(clean_text(text_content(noscript)))
         if ref:
             return ref, "noscript"
     if not any(isinstance(c.tag, str) and c.tag in ("blockquote", "iframe") for c in el.iter()):
-        text = clean_text(el.text_content())
+        text = clean_text(text_content(el))
         if text and " " not in text:
             ref = parse_url(text)
             if ref:
@@ -262,24 +264,24 @@ def _from_blockquote(bq, context: str) -> Embed | None:
         ref = next((r for r in (parse_url(a.get("href")) for a in links) if r), None)
     if ref is None and (permalink or any(_profile_handle(a.get("href")) for a in links)):
         return None  # a profile embed (the permalink or the only links name an account): not a post
-    paragraphs = [p for p in bq.iter("p") if clean_text(p.text_content())]
-    footer = next((p for p in reversed(paragraphs) if _HANDLE_IN_TEXT.search(p.text_content())
+    paragraphs = [p for p in bq.iter("p") if clean_text(text_content(p))]
+    footer = next((p for p in reversed(paragraphs) if _HANDLE_IN_TEXT.search(text_content(p))
                    or p.find(".//time") is not None), None)
     handle = author = date = date_text = text = None
     if footer is not None:
-        footer_text = clean_text(footer.text_content()) or ""
+        footer_text = clean_text(text_content(footer)) or ""
         m = _HANDLE_IN_TEXT.search(footer_text)
         if m:
             handle = m.group(1)
         profile = next((a for a in footer.iter("a") if _profile_handle(a.get("href"))), None)
         if profile is not None:
-            author = clean_text(profile.text_content())
+            author = clean_text(text_content(profile))
             handle = handle or _profile_handle(profile.get("href"))
         elif m:
             author = clean_text(_SHARED_BY.sub("", footer_text[: m.start()]))
         time_el = footer.find(".//time")
         if time_el is not None:
-            date_text = clean_text(time_el.text_content())
+            date_text = clean_text(text_content(time_el))
             date = parse_date(date_text) or iso_day(time_el.get("datetime"))
         elif m:
             tail = footer_text[m.end():]

@@ -14,7 +14,14 @@ RAW_CAP = 4000  # characters of an embed's markup kept in embeds.raw
 NOT_EMBED = re.compile(r"feed|galler|follow|profile|share|widget|grid|carousel|icon|button|logo|social-links")
 # Attributes a lazy or consent placeholder names its platform in.
 PROVIDER_ATTRS = ("data-provider", "data-platform", "data-embed-provider", "data-service")
-_WS = re.compile(r"\s+")
+# What lxml.html's text_content() evaluates: the same text from a plain lxml element, whose tree needs no
+# HtmlElement proxies (a Python class lookup for every element touched).
+_STRING = etree.XPath("string()", smart_strings=False)
+
+
+def text_content(el) -> str:
+    """The text of an element and all below it: lxml.html's ``text_content()`` for any lxml element."""
+    return _STRING(el)
 
 
 def has_class(name: str) -> str:
@@ -68,9 +75,26 @@ def _markup_until(el, cap: int) -> str:
 
 
 def clean_text(text: str | None) -> str | None:
-    """Whitespace (and no-break spaces) collapsed; None for nothing."""
-    text = _WS.sub(" ", (text or "").replace("\xa0", " ")).strip()
-    return text or None
+    """Whitespace (and no-break spaces) collapsed; None for nothing.
+
+    str.split() splits on exactly what the regex \\s matches in a str (no-break spaces included), about
+    four times faster than substituting every run.
+    """
+    return " ".join((text or "").split()) or None
+
+
+def clean_head(text: str, n: int) -> str | None:
+    """clean_text(text)[:n] (None for nothing), cleaning only the head of a long text when that is enough.
+
+    Collapsing whitespace maps a head of the text to a head of the result, so once the cleaned head is
+    longer than n (a trailing space it loses is past n), its first n characters are the result's.
+    """
+    if len(text) > 2 * n:
+        head = clean_text(text[: 2 * n])
+        if head and len(head) > n:
+            return head[:n]
+    text = clean_text(text)
+    return text[:n] if text else None
 
 
 def inside(el, containers) -> bool:

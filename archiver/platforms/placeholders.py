@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from archiver.models import Embed
-from archiver.platforms.markup import NOT_EMBED, PROVIDER_ATTRS, clean_text, embed_from_ref, in_page_chrome
+from archiver.platforms.markup import NOT_EMBED, PROVIDER_ATTRS, clean_text, embed_from_ref, in_page_chrome, text_content
 
 _NOT_PLACEHOLDER = {"a", "area", "link", "meta", "script", "style", "img", "iframe", "blockquote", "html", "head",
                     "body", "noscript", "textarea", "template", "input", "button", "form"}
@@ -70,7 +70,7 @@ def _ref_as_text(figure, parse_url):
     body = [c for c in figure if isinstance(c.tag, str) and c.tag != "figcaption"]
     if any(d.tag in ("iframe", "blockquote", "img", "video") for c in body for d in c.iter() if isinstance(d.tag, str)):
         return None
-    text = clean_text(" ".join([figure.text or ""] + [c.text_content() for c in body]))
+    text = clean_text(" ".join([figure.text or ""] + [text_content(c) for c in body]))
     if not text or " " in text:
         return None
     ref = parse_url(text)

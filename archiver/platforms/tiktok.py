@@ -22,7 +22,7 @@ import re
 
 from archiver.models import Embed
 from archiver.platforms import PostRef
-from archiver.platforms.markup import clean_text, has_class, raw_markup
+from archiver.platforms.markup import clean_text, has_class, raw_markup, text_content
 from archiver.platforms.placeholders import placeholder_embed
 from archiver.fetch.sources import oembed_snapshot
 
@@ -114,7 +114,7 @@ def _from_blockquote(bq, context: str) -> Embed | None:
                 handle = m.group(1)
                 break
     section = bq.find(".//section")
-    text = clean_text((section if section is not None else bq).text_content())
+    text = clean_text(text_content(section if section is not None else bq))
     if text and handle and text.startswith("@" + handle):
         text = text[len(handle) + 1:].strip() or None
     return Embed(

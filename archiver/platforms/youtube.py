@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from archiver.models import Embed
 from archiver.platforms import PostRef
-from archiver.platforms.markup import clean_text, embed_from_ref
+from archiver.platforms.markup import clean_text, embed_from_ref, text_content
 from archiver.fetch.sources import oembed_snapshot
 
 NAME = "youtube"
@@ -233,7 +233,7 @@ def _placeholder_ref(el) -> tuple[PostRef | None, str]:
             if ref:
                 return ref, "noscript"
     if not any(isinstance(c.tag, str) and c.tag in ("iframe", "embed", "object", "a") for c in el.iter()):
-        text = clean_text(el.text_content())
+        text = clean_text(text_content(el))
         if text and " " not in text:
             ref = parse_url(text)
             if ref:

@@ -11,6 +11,7 @@ _LINK_CANONICAL = etree.XPath("//link[@rel][@href]")
 _TITLE = etree.XPath("//title")
 _JSONLD = etree.XPath("//script[@type='application/ld+json']")
 _TIME = etree.XPath("//time[@datetime]")
+_TEXT = etree.XPath("string()", smart_strings=False)  # lxml.html's text_content(), for any element
 _WS = re.compile(r"\s+")
 
 _KEYS = {
@@ -42,7 +43,7 @@ def extract_metadata(root) -> dict:
             break
     if not found.get("title"):
         titles = _TITLE(root)
-        found["title"] = _clean(titles[0].text_content()) if titles else None
+        found["title"] = _clean(_TEXT(titles[0])) if titles else None
     if not found.get("published"):
         times = _TIME(root)
         found["published"] = _clean(times[0].get("datetime")) if times else None

@@ -12,7 +12,7 @@ import re
 
 from archiver.models import Embed
 from archiver.platforms.dates import iso_day, parse_embed_date, parse_time_date
-from archiver.platforms.markup import clean_text, in_page_chrome, raw_markup
+from archiver.platforms.markup import clean_text, in_page_chrome, raw_markup, text_content
 from archiver.platforms.twitter.urls import NAME, TCO_LINK, canonical_url, parse_url, pic_links
 
 # Class words of things that name a tweet without showing one: buttons, counters, feeds and timelines.
@@ -38,7 +38,7 @@ def card_embed(el, context: str) -> Embed | None:
     link, ref = _own_status(el)
     if ref is None or not ref.handle:
         return None
-    text_all = el.text_content()
+    text_all = text_content(el)
     shown = next((m for m in _HANDLE.finditer(text_all) if m.group(1).lower() == ref.handle.lower()), None)
     if shown is None:
         return None  # no @handle shown: a link to a status, not a card of it
@@ -48,7 +48,7 @@ def card_embed(el, context: str) -> Embed | None:
     time_el = link.find(".//time")
     if time_el is None:
         time_el = el.find(".//time")
-    date_text = clean_text(time_el.text_content() if time_el is not None else link.text_content())
+    date_text = clean_text(text_content(time_el) if time_el is not None else text_content(link))
     date = iso_day(time_el.get("datetime") if time_el is not None else None) \
         or (parse_time_date(date_text) if date_text else None) or (parse_embed_date(date_text) if date_text else None)
     name = clean_text(text_all[: shown.start()].strip(" \u00b7|-\u2014"))
@@ -72,7 +72,7 @@ def _own_status(el):
     links = [(a, parse_url(a.get("href"))) for a in el.iter("a")]
     links = [(a, r) for a, r in links if r is not None]
     dated = [(a, r) for a, r in links
-             if a.find(".//time") is not None or parse_embed_date(clean_text(a.text_content()) or "", fallback=False)]
+             if a.find(".//time") is not None or parse_embed_date(clean_text(text_content(a)) or "", fallback=False)]
     for group in (dated, links):
         ids = {r.post_id for _, r in group}
         if len(ids) == 1:
@@ -90,10 +90,10 @@ def _card_text(el, link) -> str | None:
     for part in el.iterdescendants():
         if not isinstance(part.tag, str) or part.tag == "a" or not _TEXT_CLASS.search(part.get("class") or ""):
             continue
-        if any(a is link for a in part.iter("a")) or _HANDLE.match((clean_text(part.text_content()) or "")):
+        if any(a is link for a in part.iter("a")) or _HANDLE.match((clean_text(text_content(part)) or "")):
             continue
-        text = clean_text(part.text_content())
+        text = clean_text(text_content(part))
         if text:
             return text
     paragraphs = [p for p in el.iter("p") if not any(a is link for a in p.iter("a"))]
-    return clean_text(" ".join(p.text_content() for p in paragraphs)) if paragraphs else None
+    return clean_text(" ".join(text_content(p) for p in paragraphs)) if paragraphs else None

@@ -6,7 +6,7 @@ import re
 
 from archiver.platforms.dates import parse_embed_date
 from archiver.models import Embed
-from archiver.platforms.markup import clean_text, inside, raw_markup
+from archiver.platforms.markup import clean_text, inside, raw_markup, text_content
 from archiver.platforms.twitter.cards import card_embed
 from archiver.platforms.twitter.urls import (
     NAME,
@@ -19,20 +19,22 @@ from archiver.platforms.twitter.urls import (
 
 # (hints, XPath): the XPath runs only on pages where one of its hints occurs; from_element does the
 # exact checks, so the XPaths stay cheap (element names and attribute tests, no string functions).
+# A test on any element's attribute is written from the attribute (//*/@class[...]/..): libxml2 then
+# tests only the attributes there are, not every element, about twice as fast for the same elements.
 SIGNATURES = (
     (("twitter-tweet", "twitter-video"), "//blockquote[@class]"),
-    (("twitter-tweet-rendered",), "//*[contains(@class, 'twitter-tweet-rendered')]"),
+    (("twitter-tweet-rendered",), "//*/@class[contains(., 'twitter-tweet-rendered')]/.."),
     # Twitter's own widget iframe, and third-party embedders whose iframe names the status URL.
     (("platform.twitter.com/embed", "%2fstatus%2f"), "//iframe"),
     (("amp-twitter",), "//amp-twitter"),
     # Lazy placeholders and custom elements naming the id: data-tweet-id, tweet-id, data-tweetid, ...
     (("tweet-id", "tweetid", "tweet_id"),
-     "//*[not(self::a)][@*[contains(name(), 'tweet') and contains(name(), 'id')]]"),
+     "//*/@*[contains(name(), 'tweet') and contains(name(), 'id')]/parent::*[not(self::a)]"),
     # A WordPress embed block whose oEmbed never rendered: the status URL as its only text.
     (("wp-block-embed-twitter", "is-provider-twitter"), "//figure[contains(@class, 'twitter')]"),
     # A site's own server-side card: a container whose class names a tweet, holding a status link
     # ('weet' finds Tweet and tweet without translate(), which costs a string per element).
-    (("/status/",), "//*[contains(@class, 'weet')]"),
+    (("/status/",), "//*/@class[contains(., 'weet')]/.."),
 )
 # Lazy or consent-gated placeholders keep the status URL in some data-* attribute: detection finds
 # which attribute from where these occur in the page.
@@ -63,8 +65,8 @@ def from_element(el, context: str) -> Embed | None:
         ref = _status_in_src(el)
         return _embed(el, context, "iframe[src*=status]", ref.post_id, ref.handle) if ref else None
     if tag == "figure":
-        ref = parse_url(clean_text(el.text_content()) or "") if "twitter" in " ".join(classes) else None
-        text = clean_text(el.text_content()) or ""
+        ref = parse_url(clean_text(text_content(el)) or "") if "twitter" in " ".join(classes) else None
+        text = clean_text(text_content(el)) or ""
         if ref and len(text) < 200 and " " not in text:
             return _embed(el, context, "figure.wp-block-embed-twitter", ref.post_id, ref.handle)
         return card_embed(el, context)
@@ -186,12 +188,12 @@ def _from_blockquote(bq, context: str, markup: str) -> Embed:
             if status_link is None or a.getparent() is bq or not inside(a, paragraphs):
                 status_link = a
     ref = parse_url(status_link.get("href")) if status_link is not None else None
-    text = clean_text(" ".join(p.text_content() for p in paragraphs)) if paragraphs else None
+    text = clean_text(" ".join(text_content(p) for p in paragraphs)) if paragraphs else None
     footer = _footer_text(bq, paragraphs, status_link)
     m = _FOOTER.search(footer) if footer else None
     handle = m.group("handle") if m else (ref.handle if ref else None)
     author = clean_text(m.group("name")) if m else None
-    date_text = clean_text(status_link.text_content()) if status_link is not None else None
+    date_text = clean_text(text_content(status_link)) if status_link is not None else None
     if not paragraphs:
         # Truncated or minimal embeds: whatever text precedes the footer (or a nested tweet) is the tweet.
         # An unclosed blockquote swallows what follows it: keep only what precedes the next tweet.
@@ -233,7 +235,7 @@ def _footer_text(bq, paragraphs, status_link) -> str:
         holds_text = (isinstance(child.tag, str) and child is not status_link
                       and not any(p is child or inside(p, [child]) for p in paragraphs))
         if holds_text:
-            parts.append(child.text_content())
+            parts.append(text_content(child))
         parts.append(child.tail or "")
     return "".join(parts).replace("\xa0", " ")
 
