@@ -87,7 +87,8 @@ def run_distributed(sources: list[str], db, db_path, *, workers: int | None = No
                     max_bytes: int, keep_all: bool = False, on_unit=None, batch: int = 500):
     """Analyse ``sources`` on a Dask cluster (a LocalCluster of ``workers`` processes, or the one at
     ``scheduler``) and store the results here, in batches of at most ``batch`` articles per transaction.
-    ``on_unit(result, saved_outcomes)`` is called as each unit lands. Returns the UnitResults."""
+    ``on_unit(result, saved_outcomes)`` is called as each unit lands. Returns how many units landed; a
+    unit's outcomes are let go once stored (a run holds one unit's pages at a time, not the collection's)."""
     from dask.distributed import Client, LocalCluster, as_completed
 
     from archiver.detect.scan import DETECTOR_VERSION
@@ -104,7 +105,7 @@ def run_distributed(sources: list[str], db, db_path, *, workers: int | None = No
         cluster = LocalCluster(n_workers=workers or 1, threads_per_worker=1, processes=True, host="127.0.0.1",
                                scheduler_port=0, dashboard_address="127.0.0.1:0", silence_logs=40)
         client = Client(cluster)
-    done, revisits = [], []
+    done, revisits = 0, []
     try:
         futures = []
         for unit in units_of(sources):
@@ -127,7 +128,7 @@ def run_distributed(sources: list[str], db, db_path, *, workers: int | None = No
             errors = [o for o in result.outcomes if o.error is not None]
             if on_unit:
                 on_unit(result, saved + errors)
-            done.append(result)
+            done += 1
         link_revisits(db, revisits)  # once every file is stored: a revisit may repeat a page of another file
     finally:
         client.close()
