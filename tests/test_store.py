@@ -212,3 +212,22 @@ def test_posts_parked_without_a_source_are_due_again_after_the_upgrade(db_path, 
     due = dict(rows(db, "SELECT id, next_fetch_at FROM posts"))
     assert due[1] is not None and due[1] > now  # parked: due again
     assert due[2] == "2026-12-01T00:00:00Z" and due[3] is None  # others untouched
+
+
+def test_full_text_is_reindexed_only_when_an_indexed_column_changes(tmp_path):
+    """The FTS triggers fire on the indexed columns only: a last-seen time or a status does not re-index
+    an article's words (sqlite-utils' own trigger re-indexed on any update), and a title change still does."""
+    db = open_db(tmp_path / "a.db")
+    for name in ("articles_au", "posts_au"):
+        [(sql,)] = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", [name]).fetchall()
+        assert "AFTER UPDATE OF" in sql, sql
+    db["articles"].insert({"source": "s", "title": "Old words", "first_seen_at": "t", "last_seen_at": "t"})
+    changes = db.execute("SELECT total_changes()").fetchone()[0]
+    db.execute("UPDATE articles SET last_seen_at = 'later' WHERE source = 's'")
+    assert db.execute("SELECT total_changes()").fetchone()[0] - changes == 1  # the row alone, no FTS rows
+    db.execute("UPDATE articles SET title = 'New words' WHERE source = 's'")
+    match = "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?"
+    assert db.execute(match, ["new"]).fetchone() == (1,) and db.execute(match, ["old"]).fetchone() == (0,)
+    db.close()
+    assert "AFTER UPDATE OF" in open_db(tmp_path / "a.db").execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'articles_au'").fetchone()[0]  # kept on the next open

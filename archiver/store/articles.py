@@ -47,9 +47,12 @@ def save_article(db: sqlite_utils.Database, article: Article, embeds: list[Embed
             # what search reads: an HTML page's words (read with its metadata), a text as it is
             "readable_text": article.readable or (article.text[:READABLE_MAX] if article.kind == "text" else None),
         }
-        if row is None:
+        created = row is None
+        if created:
+            # Written whole at once: a later UPDATE of the row re-indexes its full text (the FTS trigger).
             article_id = db["articles"].insert(
-                {"source": article.source, **meta, "first_seen_at": now, "last_seen_at": now}).last_pk
+                {"source": article.source, **meta, "latest_sha256": article.sha256, "versions": 1,
+                 "first_seen_at": now, "last_seen_at": now}).last_pk
         else:
             article_id = row[0]
         version = db.execute("SELECT id FROM article_versions WHERE article_id = ? AND sha256 = ?",
@@ -74,10 +77,11 @@ def save_article(db: sqlite_utils.Database, article: Article, embeds: list[Embed
                 "source_record_id": record.record_id,
                 "source_payload_digest": record.payload_digest} if record is not None else {}),
         }).last_pk
-        db.execute(
-            "UPDATE articles SET " + ", ".join(f"{k} = coalesce(?, {k})" for k in meta)
-            + ", latest_sha256 = ?, versions = versions + 1, last_seen_at = ? WHERE id = ?",
-            [*meta.values(), article.sha256, now, article_id])
+        if not created:
+            db.execute(
+                "UPDATE articles SET " + ", ".join(f"{k} = coalesce(?, {k})" for k in meta)
+                + ", latest_sha256 = ?, versions = versions + 1, last_seen_at = ? WHERE id = ?",
+                [*meta.values(), article.sha256, now, article_id])
         posts_added = 0
         for ordinal, embed in enumerate(embeds):
             post_id, created = upsert_post(db, embed, now)

@@ -233,7 +233,24 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             with transaction(db):
                 if not db[table].detect_fts():
                     db[table].enable_fts(columns, create_triggers=True, tokenize="unicode61")
+    _narrow_fts_triggers(db)
     ensure_views(db)  # the views people browse, kept in step with the tables
+
+
+def _narrow_fts_triggers(db: sqlite_utils.Database) -> None:
+    """sqlite-utils re-indexes a row's full text on any UPDATE of it; ours only when an indexed column
+    changes, so that a status change or a last-seen time does not re-index an article's words. Replaced
+    once per archive (idempotent, like the views)."""
+    for table, columns in FTS.items():
+        name = f"{table}_au"
+        row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [name]).fetchone()
+        if row is None or f'AFTER UPDATE ON "{table}"' not in row[0]:
+            continue
+        narrowed = row[0].replace(f'AFTER UPDATE ON "{table}"',
+                                  f'AFTER UPDATE OF {", ".join(chr(34) + c + chr(34) for c in columns)} ON "{table}"')
+        with transaction(db):
+            db.execute(f'DROP TRIGGER "{name}"')
+            db.execute(narrowed)
 
 
 def _published_in_iso(db: sqlite_utils.Database) -> None:
