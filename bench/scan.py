@@ -472,6 +472,15 @@ def print_results(args, reader: dict | None, readers: dict | None, runs: list[di
         ratio = one["wall"] / two["wall"]
         print(f"\n2 workers / 1 worker: {ratio:.2f}x (goal >= {GOAL_SPEEDUP}x on {os.cpu_count()} cores): "
               f"{'met' if ratio >= GOAL_SPEEDUP else 'NOT met'}")
+        if one["report"].get("samples") and two["report"].get("samples"):
+            w1 = sum(c["cpu"] for c in one["report"]["samples"][-1]["children"])
+            w2 = sum(c["cpu"] for c in two["report"]["samples"][-1]["children"])
+            m2 = two["report"]["cpu"]
+            floor = (w2 + m2) / (os.cpu_count() or 1)
+            print(f"CPU ceiling: 2 workers took {w2:.0f} CPU s ({w1:.0f} s as one worker) and the archiving process "
+                  f"(writer, scheduler, client) {m2:.0f} s; on {os.cpu_count()} otherwise idle cores that is at "
+                  f"least {floor:.0f} s, so at most {one['wall'] / floor:.2f}x this 1-worker run "
+                  f"({w1 / floor:.2f}x its worker's CPU time)")
 
     print("\nwriter (the archiving process, which also holds the Dask scheduler and client):")
     print("| run | store s | store ms per article, first / last quarter of the files | GC s (full collections) "
@@ -550,7 +559,8 @@ def print_results(args, reader: dict | None, readers: dict | None, runs: list[di
               f"{d['with_embeds']:,} with embeds stored ({d['versions']:,} versions of {d['articles']:,} articles), "
               f"{d['embeds']:,} embeds of {d['posts']:,} posts"
               + (f", {d['revisit_links']:,} revisits linked" if "revisit_links" in d else "")
-              + f": {per_m / MB:,.0f} MB per million scanned pages, {per_k / MB:.2f} MB per thousand embeds"
+              + f": {per_m / MB:,.0f} MB per million scanned pages, {per_k / MB:.2f} MB per thousand embeds, "
+              f"{d['bytes'] / max(d['versions'], 1) / 1000:.1f} KB per stored article"
               + ("" if key == counts else "  <- DIFFERS from the first run"))
     last = runs[-1]["db"] if runs else {}
     if last.get("by_table"):
