@@ -19,9 +19,11 @@
    and the command's per-unit reporting; it samples its own resident memory and its children's after
    every file and every 0.5 s. Each run writes a new archive; their counts must agree.
 
-Prints the machine, a table of pages/s with the ratios to the reader alone and to one worker, the
-writer's share of each run, resident memory at 10, 50 and 100 % of the files (goal: within 10 %), and the
-archive's bytes per million scanned pages and per thousand embeds.
+Before each measurement it waits (``--quiet``) until other processes leave the cores idle, and it prints how
+many cores they kept busy during it. Prints the machine, a table of pages/s with the ratios to the reader
+alone and to one worker, the CPU ceiling of 2 workers (their CPU seconds and the archiving process's over
+the cores), the writer's share of each run, resident memory at 10, 50 and 100 % of the files (goal: within
+10 %), and the archive's bytes per million scanned pages, per thousand embeds and per stored article.
 """
 from __future__ import annotations
 
