@@ -139,3 +139,29 @@ def test_folders_expand_recursively_sorted_skipping_hidden(tmp_path):
     for rel in ("b/2.html", "a.txt", ".hidden", ".git/x"):
         (tmp_path / rel).write_text("x")
     assert [p[len(str(tmp_path)) + 1:] for p in expand_sources([str(tmp_path)])] == ["a.txt", "b/2.html"]
+
+
+# An article's words: scripts and styles left out, whitespace collapsed, cut at a limit without reading the
+# whole page when the limit is small (a WARC record's article keeps its opening words only).
+WORDY = ("<html><head><title>t</title><script>var x = 'not words';</script></head><body>\n"
+         + "".join(f"<div>\n{' ' * 80}<p>Para{i} says   {'word ' * (i % 7)}\n</p><script>skip{i}()</script>"
+                   f"<style>.c{i}{{}}</style>tail{i}\n{' ' * 80}</div>" for i in range(700))
+         + "</body></html>").encode()
+
+
+def test_readable_words_leave_out_scripts_and_styles():
+    from archiver.read.metadata import readable_text
+
+    text = readable_text(parse_html(WORDY.decode(), WORDY).root)
+    assert text.startswith("Para0 says tail0 Para1 says word tail1 Para2 says word word tail2")
+    assert "skip" not in text and ".c1" not in text and "not words" not in text and "  " not in text
+
+
+@pytest.mark.parametrize("limit", [1, 10, 999, 1_000, 1_001, 5_000, 30_000])
+def test_readable_words_at_a_limit_are_the_start_of_all_of_them(limit):
+    from archiver.read.metadata import readable_text
+
+    root = parse_html(WORDY.decode(), WORDY).root
+    whole = readable_text(root)
+    assert len(whole) > 20_000
+    assert readable_text(root, limit) == whole[:limit]

@@ -139,6 +139,27 @@ def test_keep_all_stores_every_page_and_bytes_stay_out_of_the_database(tmp_path)
     c.close()
 
 
+def test_a_warc_article_keeps_its_opening_words_for_search_and_the_record_the_rest(tmp_path):
+    from archiver.read.metadata import RECORD_READABLE_MAX
+
+    words = " ".join(f"word{i}" for i in range(2_000))
+    long_page = {"https://news.example/long": (
+        f"<html><head><title>Long story</title></head><body><p>Openingword {words} Closingword</p>"
+        + tweet("reporter", 10**17 + 77) + "</body></html>").encode()}
+    write_warc(tmp_path / "long.warc.gz", long_page)
+    write_files(tmp_path / "pages", long_page)
+    run("archive", "--no-fetch", "--db", tmp_path / "w.db", tmp_path / "long.warc.gz")
+    run("archive", "--no-fetch", "--db", tmp_path / "f.db", tmp_path / "pages")
+    [(from_warc,)] = sqlite3.connect(tmp_path / "w.db").execute("SELECT readable_text FROM articles").fetchall()
+    [(from_file,)] = sqlite3.connect(tmp_path / "f.db").execute("SELECT readable_text FROM articles").fetchall()
+    assert len(from_file) > 10_000 and "Closingword" in from_file  # a file's article keeps all its words
+    assert from_warc == from_file[:RECORD_READABLE_MAX]
+    search = "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?"
+    c = sqlite3.connect(tmp_path / "w.db")
+    assert c.execute(search, ["Openingword"]).fetchone() == (1,) and c.execute(search, ["Closingword"]).fetchone() == (0,)
+    c.close()
+
+
 def test_unreadable_and_truncated_records_are_named_and_the_rest_is_read(tmp_path):
     good = tmp_path / "good.warc.gz"
     offsets = write_warc(good)

@@ -219,12 +219,13 @@ def text_title(text: str) -> str | None:
 
 
 def with_metadata(article: Article, root) -> Article:
-    """The article with title, canonical URL, dates, site and author read from its parsed HTML."""
+    """The article with title, canonical URL, dates, site, author and words read from its parsed HTML."""
     if article.kind != "html" or root is None:
         return article
-    from archiver.read.metadata import extract_metadata, readable_text
+    from archiver.read.metadata import READABLE_MAX, RECORD_READABLE_MAX, extract_metadata, readable_text
 
     meta = extract_metadata(root)
+    limit = RECORD_READABLE_MAX if "record" in (article.meta or {}) else READABLE_MAX
     return replace(article, title=meta.get("title"), canonical_url=meta.get("canonical_url"),
                    published=meta.get("published") or article.published, site_name=meta.get("site_name"),
-                   author=meta.get("author"), readable=readable_text(root))
+                   author=meta.get("author"), readable=readable_text(root, limit))

@@ -51,25 +51,36 @@ def extract_metadata(root) -> dict:
 
 
 READABLE_MAX = 200_000  # characters of an article's words kept for search
+# An article read from a WARC/ARC record keeps its opening words only: the record holds the rest, and the
+# full text with its search index was three quarters of an archive built from a crawl.
+RECORD_READABLE_MAX = 1_000
 
 
-def readable_text(root) -> str | None:
-    """The words of a parsed page's body, scripts, styles and templates left out, whitespace collapsed."""
+def readable_text(root, limit: int = READABLE_MAX) -> str | None:
+    """The words of a parsed page's body (at most ``limit`` characters), scripts, styles and templates left
+    out, whitespace collapsed."""
     body = root.find("body") if root is not None else None
     if body is None:
         return None
-    parts = []
+    parts, size, check_at = [], 0, 2 * limit + 256
     for el in body.iter():
         if not isinstance(el.tag, str) or el.tag in ("script", "style", "noscript", "template", "textarea"):
             if el.tail:
                 parts.append(el.tail)
+                size += len(el.tail)
             continue
         if el.text and (el.getparent() is None or el.getparent().tag not in ("script", "style")):
             parts.append(el.text)
+            size += len(el.text)
         if el.tail and el is not body:
             parts.append(el.tail)
+            size += len(el.tail)
+        if size > check_at:  # enough raw text collected? (collapsing whitespace shrinks it by an unknown amount)
+            if len(" ".join(" ".join(parts).split())) > limit:
+                break
+            check_at *= 2
     text = " ".join(" ".join(parts).split())
-    return text[:READABLE_MAX] or None
+    return text[:limit] or None
 
 
 def _from_jsonld(root, found: dict) -> None:

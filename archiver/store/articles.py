@@ -10,7 +10,7 @@ from archiver import __version__
 from archiver.clock import iso_published, utcnow
 from archiver.read.metadata import READABLE_MAX
 from archiver.models import Article, Embed
-from archiver.store.db import put_body, transaction
+from archiver.store.db import insert_row, put_body, transaction
 from archiver.store.posts import upsert_post
 
 
@@ -50,9 +50,9 @@ def save_article(db: sqlite_utils.Database, article: Article, embeds: list[Embed
         created = row is None
         if created:
             # Written whole at once: a later UPDATE of the row re-indexes its full text (the FTS trigger).
-            article_id = db["articles"].insert(
-                {"source": article.source, **meta, "latest_sha256": article.sha256, "versions": 1,
-                 "first_seen_at": now, "last_seen_at": now}).last_pk
+            article_id = insert_row(db, "articles", {
+                "source": article.source, **meta, "latest_sha256": article.sha256, "versions": 1,
+                "first_seen_at": now, "last_seen_at": now})
         else:
             article_id = row[0]
         version = db.execute("SELECT id FROM article_versions WHERE article_id = ? AND sha256 = ?",
@@ -60,7 +60,7 @@ def save_article(db: sqlite_utils.Database, article: Article, embeds: list[Embed
         if version is not None:
             db.execute("UPDATE articles SET last_seen_at = ? WHERE id = ?", [now, article_id])
             return SaveResult(article_id, version[0], False, 0, 0)
-        version_id = db["article_versions"].insert({
+        version_id = insert_row(db, "article_versions", {
             "article_id": article_id, "sha256": article.sha256, "kind": article.kind,
             "encoding": article.encoding, "decoding": article.decoding,
             "size": (article.meta or {}).get("size") or len(article.body), "url": article.url,
@@ -76,7 +76,7 @@ def save_article(db: sqlite_utils.Database, article: Article, embeds: list[Embed
             **({"source_file": record.file, "source_offset": record.offset, "source_length": record.length,
                 "source_record_id": record.record_id,
                 "source_payload_digest": record.payload_digest} if record is not None else {}),
-        }).last_pk
+        })
         if not created:
             db.execute(
                 "UPDATE articles SET " + ", ".join(f"{k} = coalesce(?, {k})" for k in meta)
@@ -86,7 +86,7 @@ def save_article(db: sqlite_utils.Database, article: Article, embeds: list[Embed
         for ordinal, embed in enumerate(embeds):
             post_id, created = upsert_post(db, embed, now)
             posts_added += created
-            db["embeds"].insert({
+            insert_row(db, "embeds", {
                 "article_id": article_id, "article_version_id": version_id, "post_id": post_id,
                 "ordinal": ordinal, "platform": embed.platform, "markup": embed.markup, "context": embed.context,
                 "position": embed.position, "embed_url": embed.url, "handle": embed.handle,

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from archiver.clock import utcnow
 from archiver.models import POST_STATUSES, Embed
-from archiver.store.db import dict_rows, schema_version
+from archiver.store.db import dict_rows, insert_row, schema_version, update_row
 
 
 _WORDS = re.compile(r"https?://\S+|pic\.(?:twitter|x)\.com/\S+|[^\w]+", re.UNICODE)
@@ -83,7 +83,7 @@ def upsert_post(db, embed: Embed, now: str) -> tuple[int, bool]:
     if row is not None:
         _fill_post(db, row, embed, now)
         return row["id"], False
-    post_id = db["posts"].insert({
+    post_id = insert_row(db, "posts", {
         "platform": embed.platform, "platform_post_id": embed.post_id, "handle": embed.handle,
         "author_name": embed.author_name, "text": embed.text, "lang": embed.lang, "created_date": embed.date,
         "canonical_url": embed.url, "pic_links": json.dumps(list(embed.pic_links)),
@@ -91,9 +91,9 @@ def upsert_post(db, embed: Embed, now: str) -> tuple[int, bool]:
         "next_fetch_at": now, "first_seen_at": now, "updated_at": now,
         "resolved_via": f"embed:{embed.markup}" if embed.post_id else None,
         "resolved_at": now if embed.post_id else None,
-    }).last_pk
-    db["post_status_changes"].insert({"post_id": post_id, "from_status": None, "to_status": "pending",
-                                      "reason": "detected", "changed_at": now})
+    })
+    insert_row(db, "post_status_changes", {"post_id": post_id, "from_status": None, "to_status": "pending",
+                                           "reason": "detected", "changed_at": now})
     return post_id, True
 
 
@@ -112,7 +112,7 @@ def _fill_post(db, row: dict, embed: Embed, now: str) -> None:
         updates["context_depth"] = 0  # a context post an article embeds: one post, now embedded itself
     if updates:
         updates["updated_at"] = now
-        db["posts"].update(row["id"], updates)
+        update_row(db, "posts", row["id"], updates)
 
 
 def set_post_status(db, post_id: int, status: str, now: str, reason: str | None = None, **fields) -> None:
