@@ -160,6 +160,33 @@ def test_a_warc_article_keeps_its_opening_words_for_search_and_the_record_the_re
     c.close()
 
 
+def test_a_page_with_no_hint_is_counted_without_being_parsed(tmp_path, monkeypatch):
+    from archiver.run import pipeline
+
+    pages = {
+        "https://news.example/embed": f"<html><body><p>Look:</p>{tweet('reporter', 10**17 + 5)}</body></html>".encode(),
+        "https://news.example/prose": b"<html><body><p>As <a href='https://twitter.com/someone/status/1234'>she "
+                                      b"wrote</a>.</p></body></html>",  # a hint, no embed: parsed, then found empty
+        "https://news.example/plain": b"<html><head><title>Plain</title></head><body><p>Words only.</p></body></html>",
+    }
+    write_warc(tmp_path / "crawl.warc.gz", pages)
+    parsed = []
+    real = pipeline.parse_html
+    monkeypatch.setattr(pipeline, "parse_html", lambda text, raw=None: parsed.append(text[-60:]) or real(text, raw))
+    run("archive", "--no-fetch", "--db", tmp_path / "a.db", tmp_path / "crawl.warc.gz")
+    assert len(parsed) == 2 and not any("Words only" in t for t in parsed)
+    c = sqlite3.connect(tmp_path / "a.db")
+    assert c.execute("SELECT with_embeds, without_embeds FROM web_archive_files").fetchone() == (1, 2)
+    c.close()
+    # every page kept: each is parsed for its metadata
+    parsed.clear()
+    run("archive", "--no-fetch", "--keep-all", "--db", tmp_path / "k.db", tmp_path / "crawl.warc.gz")
+    assert len(parsed) == 3
+    c = sqlite3.connect(tmp_path / "k.db")
+    assert c.execute("SELECT title FROM articles WHERE source = 'https://news.example/plain'").fetchone() == ("Plain",)
+    c.close()
+
+
 def test_unreadable_and_truncated_records_are_named_and_the_rest_is_read(tmp_path):
     good = tmp_path / "good.warc.gz"
     offsets = write_warc(good)

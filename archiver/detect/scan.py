@@ -180,13 +180,23 @@ def _lowered(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass").lower()
 
 
-def detect(article: Article, page: ParsedPage | None = None) -> list[Embed]:
-    """Every embed an article shows, in document order, each post once per article."""
+def detect(article: Article, page: ParsedPage | None = None, plan: "_Plan | None" = None) -> list[Embed]:
+    """Every embed an article shows, in document order, each post once per article. ``plan``, when given, is
+    the article's ``hint_plan`` (the hint scan is then not run again)."""
     if article.kind == "html":
         # UTF-8 bytes as read are the bytes the hint scan needs: no need to encode the text again.
         raw = article.body if article.encoding == "utf-8" else None
-        return detect_html(article.text, page, raw=raw)
+        return detect_html(article.text, page, raw=raw, plan=plan)
     return detect_text(article.text)
+
+
+def hint_plan(article: Article) -> "_Plan | None":
+    """What detection would run on an HTML article (None for a text): ``.empty`` when no signature hint
+    occurs, so that no parse could find an embed."""
+    if article.kind != "html":
+        return None
+    data = article.body if article.encoding == "utf-8" else article.text.encode("utf-8", "surrogatepass")
+    return _plan(data.lower())
 
 
 def detect_text(text: str) -> list[Embed]:
@@ -215,14 +225,18 @@ def _paragraph_before(text: str, position: int, spans: list) -> str | None:
     return None
 
 
-def detect_html(text: str, page: ParsedPage | None = None, raw: bytes | None = None) -> list[Embed]:
+def detect_html(text: str, page: ParsedPage | None = None, raw: bytes | None = None,
+                plan: "_Plan | None" = None) -> list[Embed]:
     """Embeds in an HTML page: the DOM, then markup kept in textareas, attributes and script JSON.
 
-    ``raw``, when given, is the page's UTF-8 bytes (the text encoded), saving the encoding step.
+    ``raw``, when given, is the page's UTF-8 bytes (the text encoded), saving the encoding step; ``plan``
+    the page's hint plan, saving the hint scan.
     """
     data = raw if raw is not None else text.encode("utf-8", "surrogatepass")
-    low = data.lower()
-    plan = _plan(low)
+    low = None
+    if plan is None:
+        low = data.lower()
+        plan = _plan(low)
     if plan.empty:
         return []
     page = page or parse_html(text, data)
@@ -231,7 +245,7 @@ def detect_html(text: str, page: ParsedPage | None = None, raw: bytes | None = N
     found: list[Embed] = []
     _scan(page.root, "dom", plan, found, depth=0)
     if not page.complete:
-        _scan_windows(data, low, plan.hits, found)
+        _scan_windows(data, low if low is not None else data.lower(), plan.hits, found)
     return _dedupe(found)
 
 

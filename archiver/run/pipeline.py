@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from archiver.read.articles import DEFAULT_MAX_BYTES, read_source, with_metadata
-from archiver.detect.scan import DETECTOR_VERSION, detect, parse_html
+from archiver.detect.scan import DETECTOR_VERSION, detect, hint_plan, parse_html
 from archiver.errors import ArchiverError, SourceError
 from archiver.models import Article, Embed
 from archiver.store.articles import SaveResult, save_article
@@ -22,15 +22,15 @@ class Outcome:
     hint: str | None = None
 
 
-def analyse(article: Article) -> tuple[Article, list[Embed]]:
-    """Metadata and embeds of an article, parsing its HTML once."""
+def analyse(article: Article, plan=None) -> tuple[Article, list[Embed]]:
+    """Metadata and embeds of an article, parsing its HTML once (``plan``: its hint_plan, if known)."""
     page = None
     if article.kind == "html":
         # Metadata needs the tree anyway; detection reuses it (and still skips a page with no hint).
         raw = article.body if article.encoding == "utf-8" else article.text.encode("utf-8", "surrogatepass")
         page = parse_html(article.text, raw)
         article = with_metadata(article, page.root if page else None)
-    return article, detect(article, page)
+    return article, detect(article, page, plan)
 
 
 def process_source(source: str, *, db=None, client=None, policy=None, stdin=None,
@@ -120,7 +120,12 @@ def revisits_of(totals: FileTotals) -> list:
 def _analysed(article: Article, db, keep_all: bool) -> Outcome:
     """One record's article analysed, and stored when it embeds a post (or when every page is kept)."""
     try:
-        article, embeds = analyse(article)
+        plan = hint_plan(article)
+        if plan is not None and plan.empty and not keep_all:
+            # No signature hint: nothing to find and nothing to store, so the page is counted, never parsed
+            # (most pages of a news crawl; their metadata would only be thrown away).
+            return Outcome(article.source, article, [])
+        article, embeds = analyse(article, plan)
         saved = None
         if db is not None and (embeds or keep_all):
             saved = save_article(db, article, embeds, DETECTOR_VERSION)
