@@ -187,6 +187,29 @@ def test_a_page_with_no_hint_is_counted_without_being_parsed(tmp_path, monkeypat
     c.close()
 
 
+def test_an_untyped_response_is_read_when_its_bytes_are_html(tmp_path):
+    page = lambda i: f"<!DOCTYPE html><html><body>{tweet('reporter', 10**17 + i)}</body></html>".encode()  # noqa: E731
+    responses = [  # (URI, Content-Type or None, payload)
+        ("https://news.example/none", None, page(1)),  # no Content-Type at all
+        ("https://news.example/octet", "application/octet-stream", page(2)),
+        ("https://news.example/image", "application/octet-stream", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)),
+        ("https://news.example/gzip", "application/octet-stream", gzip.compress(page(3))),
+        ("https://news.example/plain", "text/plain", page(4)),  # said to be text: taken at its word
+    ]
+    path = tmp_path / "untyped.warc.gz"
+    with open(path, "wb") as fh:
+        w = WARCWriter(fh, gzip=True)
+        for uri, ctype, body in responses:
+            http = StatusAndHeaders("200 OK", [("Content-Type", ctype)] if ctype else [], protocol="HTTP/1.1")
+            w.write_record(w.create_warc_record(uri, "response", payload=io.BytesIO(body), http_headers=http))
+    run("archive", "--no-fetch", "--db", tmp_path / "a.db", path)
+    c = sqlite3.connect(tmp_path / "a.db")
+    assert {r[0] for r in c.execute("SELECT source FROM articles")} == {"https://news.example/none",
+                                                                      "https://news.example/octet"}
+    assert c.execute("SELECT html, with_embeds, non_html FROM web_archive_files").fetchone() == (2, 2, 3)
+    c.close()
+
+
 def test_unreadable_and_truncated_records_are_named_and_the_rest_is_read(tmp_path):
     good = tmp_path / "good.warc.gz"
     offsets = write_warc(good)

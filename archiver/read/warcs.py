@@ -16,10 +16,12 @@ from dataclasses import dataclass, field, replace
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.models import Article
-from archiver.read.articles import article_from_bytes
+from archiver.read.articles import article_from_bytes, sniff_kind
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Types that say nothing of the content (or none at all): such a response is HTML if its bytes look like it.
+UNTYPED = ("", "application/octet-stream", "binary/octet-stream", "application/unknown", "unknown/unknown", "*/*")
 MAX_ERRORS = 50  # errors kept per file (all are counted)
 MAX_REVISITS = 100_000  # revisits kept per file for linking (all are counted)
 _GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -130,7 +132,8 @@ def _only_separators(path: str, offset: int) -> bool:
 
 
 def _html_body(record, scan: FileScan, max_bytes: int) -> bytes | None:
-    """The payload of an HTML response (status 200); None, counted by kind, for any other record."""
+    """The payload of an HTML response (status 200, typed HTML or untyped and sniffed as HTML); None, counted
+    by kind, for any other record."""
     kind = record.rec_type
     if kind == "revisit":
         scan.revisits += 1
@@ -141,18 +144,27 @@ def _html_body(record, scan: FileScan, max_bytes: int) -> bytes | None:
     http = record.http_headers
     status = int(http.get_statuscode() or 0) if http is not None else 0
     ctype = (http.get_header("Content-Type") or "") if http is not None else ""
-    if status != 200 or not _is_html(ctype):
+    untyped = _media_type(ctype) in UNTYPED
+    if status != 200 or not (untyped or _media_type(ctype) in HTML_TYPES):
         scan.non_html += 1
         return None
     body = record.content_stream().read(max_bytes + 1)
     if len(body) > max_bytes:
         scan.too_large += 1
         return None
-    if not body.strip():
+    if not body.strip() or (untyped and not _sniffed_html(body)):
         scan.non_html += 1
         return None
     scan.html += 1
     return body
+
+
+def _sniffed_html(body: bytes) -> bool:
+    """Whether an untyped payload reads as an HTML page (not binary, markup near its start)."""
+    try:
+        return sniff_kind(body) == "html"
+    except ValueError:  # binary or compressed
+        return False
 
 
 def _ref(path: str, record, offset: int, length: int) -> RecordRef:
@@ -174,8 +186,8 @@ def _article(path: str, record, offset: int, length: int, body: bytes) -> Articl
                    meta={"record": ref, "content_type": ctype})
 
 
-def _is_html(content_type: str) -> bool:
-    return content_type.split(";", 1)[0].strip().lower() in HTML_TYPES
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
 
 
 def _iso(date: str | None) -> str | None:
