@@ -398,3 +398,87 @@ def test_a_revisit_is_linked_to_a_page_a_later_file_holds(tmp_path):
     assert sorted(r[0] for r in c.execute("SELECT source_file FROM article_revisits")) == [
         "a-revisit-only.warc.gz", "b-later.warc.gz"]
     c.close()
+
+
+# --- byte ranges of one file --------------------------------------------------------------------------------
+
+def record_offsets(path: Path) -> list[int]:
+    from warcio.archiveiterator import ArchiveIterator
+
+    offsets = []
+    with open(path, "rb") as fh:
+        it = ArchiveIterator(fh)
+        for record in it:
+            it.read_to_end(record)
+            offsets.append(it.get_record_offset())
+    return offsets
+
+
+def test_a_range_starts_at_the_first_record_at_or_after_its_position(tmp_path):
+    from archiver.read.warcs import record_start_at_or_after
+
+    warc = tmp_path / "crawl.warc.gz"
+    write_warc(warc)
+    starts = record_offsets(warc)
+    size = warc.stat().st_size
+    assert len(starts) == 46
+    for position in range(0, size + 50, 37):
+        expected = next((s for s in starts if s >= position), None)
+        assert record_start_at_or_after(str(warc), position) == expected, position
+
+
+def test_a_gzip_header_inside_compressed_bytes_is_not_taken_for_a_record(tmp_path):
+    from archiver.read.warcs import record_start_at_or_after
+
+    warc = tmp_path / "crawl.warc.gz"
+    offsets = write_warc(warc)
+    data = warc.read_bytes()
+    cut = offsets["https://news.example/9"] + 40  # inside the page's compressed bytes: magic, then no WARC header
+    fake = tmp_path / "fake.warc.gz"
+    fake.write_bytes(data[:cut] + b"\x1f\x8b\x08" + bytes(20) + data[cut:])
+    after = [s for s in record_offsets(warc) if s > cut]
+    assert record_start_at_or_after(str(fake), cut) == after[0] + 23
+
+
+def test_ranges_of_a_file_read_every_record_once(tmp_path):
+    from archiver.read.warcs import FileScan, read_web_archive, record_start_at_or_after
+
+    warc = tmp_path / "crawl.warc.gz"
+    write_warc(warc)
+    whole_scan = FileScan("w")
+    whole = [(a.source, a.meta["record"].offset) for a in read_web_archive(str(warc), whole_scan, 1 << 20)]
+    size = warc.stat().st_size
+    for parts in (2, 3, 7, 60):
+        cuts = [record_start_at_or_after(str(warc), size * k // parts) for k in range(parts)] + [None]
+        merged, read = FileScan("w"), []
+        for start, end in zip(cuts, cuts[1:]):
+            if start is None or (end is not None and start >= end):
+                continue
+            scan = FileScan("w")
+            read += [(a.source, a.meta["record"].offset) for a in read_web_archive(str(warc), scan, 1 << 20, start, end)]
+            merged.merge(scan)
+        assert read == whole, parts
+        assert (merged.records, merged.html, merged.non_html, merged.revisits, merged.other) == \
+            (whole_scan.records, whole_scan.html, whole_scan.non_html, whole_scan.revisits, whole_scan.other)
+        assert [r.offset for r in merged.revisit_refs] == [r.offset for r in whole_scan.revisit_refs]
+
+
+def test_one_big_file_is_spread_over_two_workers_in_ranges(tmp_path, monkeypatch):
+    from archiver.run import distributed
+
+    warc = tmp_path / "crawl.warc.gz"
+    write_warc(warc)
+    run("archive", "--no-fetch", "--db", tmp_path / "serial.db", warc)
+    monkeypatch.setattr(distributed, "RANGE_BYTES", warc.stat().st_size // 4)
+    units = distributed.units_of([str(warc)])
+    assert len(units) == 4 and [u[1][2] for u in units] == [4] * 4
+    result = run("archive", "--no-fetch", "--workers", "2", "--db", tmp_path / "two.db", warc)
+    assert natural(tmp_path / "two.db") == natural(tmp_path / "serial.db")
+    counts = "SELECT file, records, html, with_embeds, without_embeds, non_html, revisits, other, errors " \
+             "FROM web_archive_files"
+    rows = {name: sqlite3.connect(tmp_path / name).execute(counts).fetchall() for name in ("serial.db", "two.db")}
+    assert rows["two.db"] == rows["serial.db"] and rows["serial.db"][0][1] == 46
+    revisits = "SELECT source_offset FROM article_revisits ORDER BY 1"
+    linked = {name: sqlite3.connect(tmp_path / name).execute(revisits).fetchall() for name in ("serial.db", "two.db")}
+    assert linked["two.db"] == linked["serial.db"] and linked["serial.db"]
+    assert "web archives: 1 file(s)" in result.stderr

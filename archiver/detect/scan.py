@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import NamedTuple
 
 import ahocorasick_rs
 from lxml import etree
 
+from archiver.detect.dedupe import dedupe
 from archiver.models import Article, Embed
 from archiver.platforms import load_platforms
 from archiver.platforms.markup import clean_head, clean_text, text_content
@@ -246,7 +247,7 @@ def detect_html(text: str, page: ParsedPage | None = None, raw: bytes | None = N
     _scan(page.root, "dom", plan, found, depth=0)
     if not page.complete:
         _scan_windows(data, low if low is not None else data.lower(), plan.hits, found)
-    return _dedupe(found)
+    return dedupe(found)
 
 
 class _Plan(NamedTuple):
@@ -454,7 +455,7 @@ def _scan_windows(data: bytes, low: bytes, hits: dict, found: list) -> None:
             line, counted = line + data.count(b"\n", counted, start), start  # from the last window on
             here: list[Embed] = []
             _scan(sub, "dom", _plan(_lowered(window)), here, depth=0, position=line)
-            for embed in here:  # what two overlapping windows both saw, once (_dedupe merges those with ids)
+            for embed in here:  # what two overlapping windows both saw, once (dedupe merges those with ids)
                 if not embed.post_id:
                     sig = (embed.key(), embed.text, embed.raw[:200])
                     if sig in seen:
@@ -476,37 +477,3 @@ def _document(html, parser):
 
 def _parse_fragment(html: str):
     return _document(html, _FRAGMENT_PARSER)
-
-
-def _dedupe(found: list[Embed]) -> list[Embed]:
-    """One embed per post per page, fields merged from every sighting, in document order."""
-    by_key: dict = {}
-    no_id_seen: set = set()
-    out: list[Embed] = []
-    # DOM sightings first, so markup repeated in a script or textarea only fills gaps.
-    for embed in sorted(found, key=lambda e: (e.context != "dom", e.position)):
-        if embed.post_id:
-            key = (embed.platform, embed.post_id)
-            if key in by_key:
-                i = by_key[key]
-                out[i] = _merge(out[i], embed)
-                continue
-            by_key[key] = len(out)
-        elif embed.context != "dom":
-            sig = (embed.key(), embed.text)
-            if sig in no_id_seen:
-                continue
-            no_id_seen.add(sig)
-        out.append(embed)
-    return sorted(out, key=lambda e: e.position)
-
-
-def _merge(first: Embed, other: Embed) -> Embed:
-    """Keep the first sighting, filling the fields it lacks from another one."""
-    changes = {}
-    for f in fields(Embed):
-        if f.name in ("position", "context", "raw", "markup", "detector"):
-            continue
-        if not getattr(first, f.name) and getattr(other, f.name):
-            changes[f.name] = getattr(other, f.name)
-    return replace(first, **changes) if changes else first

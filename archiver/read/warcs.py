@@ -67,27 +67,68 @@ class FileScan:
         if len(self.errors) < MAX_ERRORS:
             self.errors.append((offset, reason))
 
+    def merge(self, other: "FileScan") -> None:
+        """Fold in the counts of another byte range of the same file."""
+        for name in ("records", "html", "non_html", "revisits", "other", "too_large", "error_count"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors = sorted(self.errors + other.errors)[:MAX_ERRORS]
+        self.revisit_refs = sorted(self.revisit_refs + other.revisit_refs, key=lambda r: r.offset)[:MAX_REVISITS]
 
-def read_web_archive(path: str, scan: FileScan, max_bytes: int) -> Iterator[Article]:
-    """The HTML response records of a WARC/ARC file as Articles (source: the record's target URI).
+
+def read_web_archive(path: str, scan: FileScan, max_bytes: int, start: int = 0,
+                     end: int | None = None) -> Iterator[Article]:
+    """The HTML response records of a WARC/ARC file as Articles (source: the record's target URI); with
+    ``start`` and ``end`` (record offsets, see record_start_at_or_after), those that start in that range.
 
     Each Article's ``meta`` carries ``record`` (a RecordRef) and the record's HTTP content type; its
     ``fetched_at`` is the WARC-Date, its ``http_status`` the response's.
     """
     scan.size = os.path.getsize(path)
-    start = 0
-    while start is not None:
-        start = yield from _read_from(path, start, scan, max_bytes)
+    while start is not None and (end is None or start < end):
+        start = yield from _read_from(path, start, scan, max_bytes, end)
 
 
-def _read_from(path: str, start: int, scan: FileScan, max_bytes: int):
-    """Read records from byte ``start``; returns where to go on after an unreadable record, or None at the end."""
+SPLITTABLE = (".warc.gz",)  # files read in byte ranges: a gzip member per record, each found by its header
+
+
+def record_start_at_or_after(path: str, position: int) -> int | None:
+    """Where the first record of a gzipped WARC file that starts at or after ``position`` begins (a gzip
+    member that opens with a WARC header), or None when none does. Every reader asking for the same
+    position gets the same answer, so byte ranges cut at such positions neither overlap nor leave gaps."""
+    if position <= 0:
+        return 0
+    while True:
+        hit = _next_record(path, position)
+        if hit is None:
+            return None
+        if _opens_warc_record(path, hit):
+            return hit
+        position = hit + 1  # the gzip magic bytes occurred inside compressed data
+
+
+def _opens_warc_record(path: str, offset: int) -> bool:
+    import zlib
+
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        head = fh.read(4096)
+    try:
+        return zlib.decompressobj(31).decompress(head, 8).startswith(b"WARC/")
+    except zlib.error:
+        return False
+
+
+def _read_from(path: str, start: int, scan: FileScan, max_bytes: int, end: int | None = None):
+    """Read records from byte ``start`` (those that start before ``end``); returns where to go on after an
+    unreadable record, or None at the end."""
     with open(path, "rb") as fh:
         fh.seek(start)
         it = ArchiveIterator(fh, arc2warc=True, ensure_http_headers=False)
         offset = start  # where the record being read starts (the previous one's end)
         try:
             for record in it:
+                if end is not None and offset >= end:
+                    return None  # the next range's first record
                 scan.records += 1
                 body = _html_body(record, scan, max_bytes)
                 it.read_to_end(record)  # warcio knows a record's offset and length once it is read to its end

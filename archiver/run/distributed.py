@@ -1,6 +1,7 @@
 """Detection spread over a Dask cluster, storing in one writer: many processes read and analyse, one commits.
 
-Work units are whole WARC/ARC files, and plain article files in groups: a worker reads its unit, analyses
+Work units are WARC/ARC files (a gzipped WARC file larger than RANGE_BYTES in byte ranges cut at record
+boundaries, so that one big file keeps every worker busy), and plain article files in groups: a worker reads its unit, analyses
 every page and returns only what the archive keeps (articles that embed a post, without the bytes a WARC
 record keeps for them; their embeds) and the file's counts. The caller's process is the only writer: it
 commits the results in batches, one transaction each, as units finish. Storing is idempotent (an article
@@ -12,6 +13,7 @@ import os
 from dataclasses import dataclass, field, replace
 
 FILES_PER_UNIT = 64  # plain article files handed to a worker at once
+RANGE_BYTES = 128 * 2**20  # a gzipped WARC file larger than this is read in ranges of about this size
 KILL_SEAM = "ARCHIVER_TEST_KILL_WORKER_ONCE"  # tests: a path; the first worker to take it away dies mid-unit
 
 
@@ -21,21 +23,33 @@ class UnitResult:
 
     sources: list  # the unit's sources as given
     outcomes: list = field(default_factory=list)  # run.pipeline.Outcome, articles trimmed of kept-elsewhere bytes
-    totals: object = None  # run.pipeline.FileTotals of a WARC/ARC file
+    totals: object = None  # run.pipeline.FileTotals of a WARC/ARC file (of its byte range)
     pages: int = 0
+    parts: int = 1  # how many byte ranges the file was cut into
 
 
-def scan_unit(sources: list, stored_as: str | None, max_bytes: int, keep_all: bool) -> UnitResult:
-    """Analyse one unit (runs on a worker): a WARC/ARC file, or a group of article files. Never touches SQLite."""
-    from archiver.read.warcs import FileScan, is_web_archive
+def scan_unit(sources: list, stored_as: str | None, max_bytes: int, keep_all: bool,
+              span: tuple | None = None) -> UnitResult:
+    """Analyse one unit (runs on a worker): a WARC/ARC file, or the records of one that start in ``span``
+    ((from, to, parts): byte positions, moved on to the next record start here, and how many ranges the
+    file was cut into), or a group of article files. Never touches SQLite."""
+    from archiver.read.warcs import FileScan, is_web_archive, record_start_at_or_after
     from archiver.run.pipeline import FileTotals, process_source, process_web_archive
 
     _maybe_die()
     result = UnitResult(list(sources))
     if len(sources) == 1 and is_web_archive(sources[0]):
+        start, end = 0, None
+        if span is not None:
+            start = record_start_at_or_after(sources[0], span[0])
+            end = record_start_at_or_after(sources[0], span[1]) if span[1] is not None else None
+            result.parts = span[2]
         result.totals = FileTotals(FileScan(stored_as or sources[0]))
+        if start is None or (end is not None and start >= end):
+            result.totals.scan.size = os.path.getsize(sources[0])
+            return result  # no record starts in this range (one record longer than a range)
         for outcome in process_web_archive(sources[0], max_bytes=max_bytes, keep_all=keep_all,
-                                           totals=result.totals, stored_as=stored_as):
+                                           totals=result.totals, stored_as=stored_as, start=start, end=end):
             result.pages += 1
             if outcome.error or outcome.embeds or keep_all:
                 result.outcomes.append(_trimmed(outcome))
@@ -65,21 +79,29 @@ def _maybe_die() -> None:
         os._exit(9)  # as a worker killed by the OOM killer or a lost node: no cleanup, no answer
 
 
-def units_of(sources: list[str]) -> list[list[str]]:
-    """The work units: each WARC/ARC file alone, other files in groups of FILES_PER_UNIT, in the order given."""
-    from archiver.read.warcs import is_web_archive
+def units_of(sources: list[str]) -> list[tuple[list[str], tuple | None]]:
+    """The work units, in the order given, as (sources, span): each WARC/ARC file alone (a gzipped WARC
+    larger than RANGE_BYTES as several units, each spanning about RANGE_BYTES of it), other files in groups
+    of FILES_PER_UNIT."""
+    from archiver.read.warcs import SPLITTABLE, is_web_archive
 
     units, group = [], []
     for source in sources:
         if is_web_archive(source):
-            units.append([source])
+            size = os.path.getsize(source) if source.lower().endswith(SPLITTABLE) else 0
+            parts = max(1, round(size / RANGE_BYTES))
+            if parts == 1:
+                units.append(([source], None))
+            else:
+                cuts = [size * k // parts for k in range(parts)] + [None]
+                units.extend(([source], (cuts[k], cuts[k + 1], parts)) for k in range(parts))
         else:
             group.append(source)
             if len(group) == FILES_PER_UNIT:
-                units.append(group)
+                units.append((group, None))
                 group = []
     if group:
-        units.append(group)
+        units.append((group, None))
     return units
 
 
@@ -111,11 +133,11 @@ def run_distributed(sources: list[str], db, db_path, *, workers: int | None = No
         client = Client(cluster)
     done, revisits = 0, []
     try:
-        futures = []
-        for unit in units_of(sources):
+        futures, ranges = [], {}  # ranges: file -> (its counts so far, byte ranges still to land)
+        for unit, span in units_of(sources):
             stored_as = web_archive_name(unit[0], db_path) if len(unit) == 1 else None
             # A unit whose worker dies is run again by Dask (distributed.scheduler.allowed-failures, 3 by default).
-            futures.append(client.submit(scan_unit, unit, stored_as, max_bytes, keep_all, pure=False))
+            futures.append(client.submit(scan_unit, unit, stored_as, max_bytes, keep_all, span, pure=False))
         for future in as_completed(futures):
             result = future.result()
             future.release()
@@ -126,6 +148,17 @@ def run_distributed(sources: list[str], db, db_path, *, workers: int | None = No
                     for outcome in keep[start:start + batch]:
                         saved.append(replace(outcome, saved=save_article(db, outcome.article, outcome.embeds,
                                                                          DETECTOR_VERSION)))
+            if result.totals is not None and result.parts > 1:
+                # One byte range of a file: its counts wait for the file's other ranges.
+                so_far, left = ranges.get(result.totals.scan.file, (None, result.parts))
+                if so_far is not None:
+                    so_far.add(result.totals)
+                    result.totals = so_far
+                if left > 1:
+                    ranges[result.totals.scan.file] = (result.totals, left - 1)
+                    result = replace(result, sources=[], totals=None)  # the file is not done yet
+                else:
+                    ranges.pop(result.totals.scan.file, None)
             if result.totals is not None:
                 save_file_scan(db, result.totals.scan.file, result.totals.counts(), result.totals.scan.errors)
                 revisits += revisits_of(result.totals)

@@ -69,6 +69,12 @@ class FileTotals:
     with_embeds: int = 0
     without_embeds: int = 0
 
+    def add(self, other: "FileTotals") -> None:
+        """Fold in what another byte range of the same file gave."""
+        self.scan.merge(other.scan)
+        self.with_embeds += other.with_embeds
+        self.without_embeds += other.without_embeds
+
     def counts(self) -> dict:
         """The counts web_archive_files keeps."""
         s = self.scan
@@ -78,17 +84,19 @@ class FileTotals:
 
 
 def process_web_archive(path: str, *, db=None, max_bytes: int = DEFAULT_MAX_BYTES, keep_all: bool = False,
-                        totals: FileTotals | None = None, stored_as: str | None = None, link: bool = True):
+                        totals: FileTotals | None = None, stored_as: str | None = None, link: bool = True,
+                        start: int = 0, end: int | None = None):
     """Each HTML response record of a WARC/ARC file analysed (and stored when it embeds a post, or with
     ``keep_all``), as Outcomes; the file's counts go to ``web_archive_files``. ``stored_as`` is the name the
     archive keeps for the file (by default the path as given). Its revisits are linked at the end unless
     ``link`` is False: a run over many files links them once all are stored (``revisits_of``), since a
-    revisit in one file may repeat a page another file holds."""
+    revisit in one file may repeat a page another file holds. ``start`` and ``end`` limit it to the records
+    that start in that byte range (read.warcs.record_start_at_or_after)."""
     from archiver.read.warcs import FileScan, read_web_archive
 
     totals = totals or FileTotals(FileScan(stored_as or path))
     totals.scan.file = stored_as or totals.scan.file
-    reader = read_web_archive(path, totals.scan, max_bytes)
+    reader = read_web_archive(path, totals.scan, max_bytes, start, end)
     try:
         for article in reader:
             if stored_as:
