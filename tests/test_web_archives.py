@@ -482,3 +482,39 @@ def test_one_big_file_is_spread_over_two_workers_in_ranges(tmp_path, monkeypatch
     linked = {name: sqlite3.connect(tmp_path / name).execute(revisits).fetchall() for name in ("serial.db", "two.db")}
     assert linked["two.db"] == linked["serial.db"] and linked["serial.db"]
     assert "web archives: 1 file(s)" in result.stderr
+
+
+def test_an_existing_cluster_named_by_scheduler_or_environment_does_the_work(crawl, tmp_path, monkeypatch):
+    from dask.distributed import LocalCluster
+
+    warcs = sorted(crawl.glob("*.warc.gz"))
+    run("archive", "--no-fetch", "--db", tmp_path / "serial.db", *warcs)
+    serial = natural(tmp_path / "serial.db")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", scheduler_port=0,
+                      dashboard_address=None, silence_logs=40) as cluster:
+        assert "scan_unit" not in cluster.scheduler.task_prefixes
+        run("archive", "--no-fetch", "--scheduler", cluster.scheduler_address, "--db", tmp_path / "flag.db", *warcs)
+        assert natural(tmp_path / "flag.db") == serial
+        # the units were computed on this cluster (not on one the command started itself)
+        assert cluster.scheduler.task_prefixes["scan_unit"].all_durations["compute"] > 0
+        monkeypatch.setenv("ARCHIVER_DASK_SCHEDULER", cluster.scheduler_address)
+        run("archive", "--no-fetch", "--db", tmp_path / "env.db", *warcs)
+        assert natural(tmp_path / "env.db") == serial
+
+
+def test_a_scheduler_that_does_not_answer_is_one_line(crawl, tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):  # Dask's default is 30 s
+        result = run("archive", "--no-fetch", "--scheduler", f"tcp://127.0.0.1:{port}", "--db", tmp_path / "a.db",
+                     *sorted(crawl.glob("*.warc.gz")), ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"Error: the Dask cluster could not be reached or started: Timed out trying to connect to "
+        f"tcp://127.0.0.1:{port} after 2 s")
+    assert "Traceback" not in result.stderr
