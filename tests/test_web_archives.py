@@ -441,7 +441,7 @@ def test_a_gzip_header_inside_compressed_bytes_is_not_taken_for_a_record(tmp_pat
 
 
 def test_ranges_of_a_file_read_every_record_once(tmp_path):
-    from archiver.read.warcs import FileScan, read_web_archive, record_start_at_or_after
+    from archiver.read.warcs import FileScan, read_web_archive
 
     warc = tmp_path / "crawl.warc.gz"
     write_warc(warc)
@@ -449,14 +449,7 @@ def test_ranges_of_a_file_read_every_record_once(tmp_path):
     whole = [(a.source, a.meta["record"].offset) for a in read_web_archive(str(warc), whole_scan, 1 << 20)]
     size = warc.stat().st_size
     for parts in (2, 3, 7, 60):
-        cuts = [record_start_at_or_after(str(warc), size * k // parts) for k in range(parts)] + [None]
-        merged, read = FileScan("w"), []
-        for start, end in zip(cuts, cuts[1:]):
-            if start is None or (end is not None and start >= end):
-                continue
-            scan = FileScan("w")
-            read += [(a.source, a.meta["record"].offset) for a in read_web_archive(str(warc), scan, 1 << 20, start, end)]
-            merged.merge(scan)
+        read, merged = read_in_ranges(warc, [size * k // parts for k in range(parts)])
         assert read == whole, parts
         assert (merged.records, merged.html, merged.non_html, merged.revisits, merged.other) == \
             (whole_scan.records, whole_scan.html, whole_scan.non_html, whole_scan.revisits, whole_scan.other)
@@ -518,3 +511,70 @@ def test_a_scheduler_that_does_not_answer_is_one_line(crawl, tmp_path, monkeypat
         f"Error: the Dask cluster could not be reached or started: Timed out trying to connect to "
         f"tcp://127.0.0.1:{port} after 2 s")
     assert "Traceback" not in result.stderr
+
+
+def read_in_ranges(warc: Path, positions: list[int]):
+    """Records (source, offset) and merged counts of a file read in ranges that begin at ``positions``."""
+    from archiver.read.warcs import FileScan, read_web_archive, record_start_at_or_after
+
+    cuts = [record_start_at_or_after(str(warc), p) for p in positions] + [None]
+    merged, read = FileScan("w"), []
+    for start, end in zip(cuts, cuts[1:]):
+        if start is None or (end is not None and start >= end):
+            continue
+        scan = FileScan("w")
+        read += [(a.source, a.meta["record"].offset) for a in read_web_archive(str(warc), scan, 1 << 20, start, end)]
+        merged.merge(scan)
+    return read, merged
+
+
+def counts_of(scan) -> tuple:
+    return scan.records, scan.html, scan.non_html, scan.revisits, scan.other, scan.error_count, scan.errors
+
+
+@pytest.mark.parametrize("damage", ["empty member", "damaged record"])
+def test_what_lies_at_a_range_boundary_is_read_or_named_once(tmp_path, damage):
+    import zlib
+
+    from archiver.read.warcs import FileScan, read_web_archive
+
+    good = tmp_path / "good.warc.gz"
+    offsets = write_warc(good)
+    data = good.read_bytes()
+    at = offsets["https://news.example/9"]
+    if damage == "empty member":  # bytes the reader folds into the next record: it seems to start before the cut
+        inserted = gzip.compress(b"")
+    else:  # a member that opens with a WARC header, then corrupt data: unreadable where a range begins
+        c = zlib.compressobj(6, zlib.DEFLATED, 31)
+        inserted = c.compress(b"WARC/1.0\r\nWARC-Type: response\r\n") + c.flush(zlib.Z_SYNC_FLUSH) + b"\xff" * 64
+    warc = tmp_path / "odd.warc.gz"
+    warc.write_bytes(data[:at] + inserted + data[at:])
+    whole_scan = FileScan("w")
+    whole = [(a.source, a.meta["record"].offset) for a in read_web_archive(str(warc), whole_scan, 1 << 20)]
+    assert len(whole) == 20 and whole_scan.error_count == (damage == "damaged record")
+    record_id = lambda offset: read_record_at(str(warc), offset)[1]["WARC-Record-ID"]  # noqa: E731
+    for cut in range(at - 8, at + len(inserted) + 8):
+        read, merged = read_in_ranges(warc, [0, cut])
+        # the same records, each once; an offset may name the empty member before a record or the record itself
+        assert [s for s, _ in read] == [s for s, _ in whole], cut
+        assert [record_id(o) for _, o in read] == [record_id(o) for _, o in whole], cut
+        assert counts_of(merged) == counts_of(whole_scan), cut
+
+
+def test_a_missing_or_repeated_file_on_workers_is_named_and_the_rest_archived(tmp_path, monkeypatch):
+    from archiver.run import distributed
+
+    warc = tmp_path / "crawl.warc.gz"
+    write_warc(warc)
+    monkeypatch.setattr(distributed, "RANGE_BYTES", warc.stat().st_size // 3)
+    assert len(distributed.units_of([str(warc), str(tmp_path / "." / "crawl.warc.gz")])) == 3  # its ranges once
+    gone = tmp_path / "gone.warc.gz"
+    result = run("archive", "--no-fetch", "--workers", "1", "--db", tmp_path / "a.db", gone, warc,
+                 str(warc).replace(str(tmp_path), str(tmp_path / "." )), ok=False)
+    assert result.exit_code == 1
+    assert f"error: {gone}: No such file or directory" in result.stderr and "Dask cluster" not in result.stderr
+    c = sqlite3.connect(tmp_path / "a.db")
+    assert c.execute("SELECT file, records, html FROM web_archive_files WHERE records > 0").fetchall() == [
+        ("crawl.warc.gz", 46, 20)]  # read once, though named twice
+    assert c.execute("SELECT count(*) FROM articles").fetchone() == (12,)
+    c.close()

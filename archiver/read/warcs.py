@@ -69,6 +69,7 @@ class FileScan:
 
     def merge(self, other: "FileScan") -> None:
         """Fold in the counts of another byte range of the same file."""
+        self.size = max(self.size, other.size)  # a range in which no record starts never reads the size
         for name in ("records", "html", "non_html", "revisits", "other", "too_large", "error_count"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors = sorted(self.errors + other.errors)[:MAX_ERRORS]
@@ -106,6 +107,29 @@ def record_start_at_or_after(path: str, position: int) -> int | None:
         position = hit + 1  # the gzip magic bytes occurred inside compressed data
 
 
+_COUNTERS = ("records", "html", "non_html", "revisits", "other", "too_large")
+
+
+def _only_empty_members(path: str, start: int, end: int) -> bool:
+    """Whether the bytes from ``start`` to ``end`` of a gzipped file are gzip members holding nothing."""
+    import zlib
+
+    if end - start > 4096:
+        return False
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        data = fh.read(end - start)
+    while data:
+        d = zlib.decompressobj(31)
+        try:
+            if d.decompress(data, 1) or not d.eof:
+                return False
+        except zlib.error:
+            return False
+        data = d.unused_data
+    return True
+
+
 def _opens_warc_record(path: str, offset: int) -> bool:
     import zlib
 
@@ -129,10 +153,17 @@ def _read_from(path: str, start: int, scan: FileScan, max_bytes: int, end: int |
             for record in it:
                 if end is not None and offset >= end:
                     return None  # the next range's first record
+                before = [getattr(scan, c) for c in _COUNTERS] if end is not None else None
                 scan.records += 1
                 body = _html_body(record, scan, max_bytes)
                 it.read_to_end(record)  # warcio knows a record's offset and length once it is read to its end
                 here, length = it.get_record_offset(), it.get_record_length()  # from the file's start
+                if end is not None and here < end < here + length and _only_empty_members(path, here, end):
+                    # warcio counted empty gzip members before this record as its own bytes: it starts at
+                    # ``end``, the next range's first record.
+                    for name, value in zip(_COUNTERS, before):
+                        setattr(scan, name, value)
+                    return None
                 if length < 0:  # one gzip stream for the whole file: no record can be found again by offset
                     scan.records -= 1
                     scan.html -= body is not None
@@ -148,6 +179,8 @@ def _read_from(path: str, start: int, scan: FileScan, max_bytes: int, end: int |
                     if record.rec_type == "revisit" and len(scan.revisit_refs) < MAX_REVISITS:
                         scan.revisit_refs.append(_ref(path, record, here, length))
         except Exception as exc:  # noqa: BLE001 - warcio raises many types on damaged bytes (AttributeError too)
+            if end is not None and offset >= end:
+                return None  # a damaged record that opens the next range: that range names it
             if "non-chunked gzip" in str(exc):
                 scan.error(offset, "the whole file is one gzip stream, not one per record: records cannot be "
                                    "found again by offset (hint: `warcio recompress` the file)")

@@ -34,19 +34,22 @@ def scan_unit(sources: list, stored_as: str | None, max_bytes: int, keep_all: bo
     ((from, to, parts): byte positions, moved on to the next record start here, and how many ranges the
     file was cut into), or a group of article files. Never touches SQLite."""
     from archiver.read.warcs import FileScan, is_web_archive, record_start_at_or_after
-    from archiver.run.pipeline import FileTotals, process_source, process_web_archive
+    from archiver.run.pipeline import FileTotals, Outcome, process_source, process_web_archive
 
     _maybe_die()
     result = UnitResult(list(sources))
     if len(sources) == 1 and is_web_archive(sources[0]):
         start, end = 0, None
-        if span is not None:
-            start = record_start_at_or_after(sources[0], span[0])
-            end = record_start_at_or_after(sources[0], span[1]) if span[1] is not None else None
-            result.parts = span[2]
         result.totals = FileTotals(FileScan(stored_as or sources[0]))
+        if span is not None:
+            result.parts = span[2]
+            try:
+                start = record_start_at_or_after(sources[0], span[0])
+                end = record_start_at_or_after(sources[0], span[1]) if span[1] is not None else None
+            except OSError as exc:  # gone or unreadable since the run began
+                result.outcomes.append(Outcome(sources[0], error=f"{sources[0]}: {exc.strerror or exc}"))
+                return result
         if start is None or (end is not None and start >= end):
-            result.totals.scan.size = os.path.getsize(sources[0])
             return result  # no record starts in this range (one record longer than a range)
         for outcome in process_web_archive(sources[0], max_bytes=max_bytes, keep_all=keep_all,
                                            totals=result.totals, stored_as=stored_as, start=start, end=end):
@@ -85,10 +88,16 @@ def units_of(sources: list[str]) -> list[tuple[list[str], tuple | None]]:
     of FILES_PER_UNIT."""
     from archiver.read.warcs import SPLITTABLE, is_web_archive
 
-    units, group = [], []
+    units, group, seen = [], [], set()
     for source in sources:
         if is_web_archive(source):
-            size = os.path.getsize(source) if source.lower().endswith(SPLITTABLE) else 0
+            if os.path.abspath(source) in seen:
+                continue  # one file named twice is read once (its ranges' counts are folded by name)
+            seen.add(os.path.abspath(source))
+            try:
+                size = os.path.getsize(source) if source.lower().endswith(SPLITTABLE) else 0
+            except OSError:
+                size = 0  # the worker reading it says what is wrong, as for any file
             parts = max(1, round(size / RANGE_BYTES))
             if parts == 1:
                 units.append(([source], None))
