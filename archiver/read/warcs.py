@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
@@ -25,6 +26,9 @@ UNTYPED = ("", "application/octet-stream", "binary/octet-stream", "application/u
 MAX_ERRORS = 50  # errors kept per file (all are counted)
 MAX_REVISITS = 100_000  # revisits kept per file for linking (all are counted)
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+_COUNTERS = ("records", "html", "non_html", "revisits", "other", "too_large")  # a FileScan's counts by kind
+_ONE_STREAM = ("the whole file is one gzip stream, not one per record: records cannot be found again by offset "
+               "(hint: `warcio recompress` the file)")
 
 
 def is_web_archive(path: str) -> bool:
@@ -70,7 +74,7 @@ class FileScan:
     def merge(self, other: "FileScan") -> None:
         """Fold in the counts of another byte range of the same file."""
         self.size = max(self.size, other.size)  # a range in which no record starts never reads the size
-        for name in ("records", "html", "non_html", "revisits", "other", "too_large", "error_count"):
+        for name in (*_COUNTERS, "error_count"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors = sorted(self.errors + other.errors)[:MAX_ERRORS]
         self.revisit_refs = sorted(self.revisit_refs + other.revisit_refs, key=lambda r: r.offset)[:MAX_REVISITS]
@@ -107,18 +111,11 @@ def record_start_at_or_after(path: str, position: int) -> int | None:
         position = hit + 1  # the gzip magic bytes occurred inside compressed data
 
 
-_COUNTERS = ("records", "html", "non_html", "revisits", "other", "too_large")
-
-
 def _only_empty_members(path: str, start: int, end: int) -> bool:
     """Whether the bytes from ``start`` to ``end`` of a gzipped file are gzip members holding nothing."""
-    import zlib
-
     if end - start > 4096:
         return False
-    with open(path, "rb") as fh:
-        fh.seek(start)
-        data = fh.read(end - start)
+    data = _bytes_at(path, start, end - start)
     while data:
         d = zlib.decompressobj(31)
         try:
@@ -131,15 +128,16 @@ def _only_empty_members(path: str, start: int, end: int) -> bool:
 
 
 def _opens_warc_record(path: str, offset: int) -> bool:
-    import zlib
-
-    with open(path, "rb") as fh:
-        fh.seek(offset)
-        head = fh.read(4096)
     try:
-        return zlib.decompressobj(31).decompress(head, 8).startswith(b"WARC/")
+        return zlib.decompressobj(31).decompress(_bytes_at(path, offset, 4096), 8).startswith(b"WARC/")
     except zlib.error:
         return False
+
+
+def _bytes_at(path: str, offset: int, size: int) -> bytes:
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        return fh.read(size)
 
 
 def _read_from(path: str, start: int, scan: FileScan, max_bytes: int, end: int | None = None):
@@ -167,8 +165,7 @@ def _read_from(path: str, start: int, scan: FileScan, max_bytes: int, end: int |
                 if length < 0:  # one gzip stream for the whole file: no record can be found again by offset
                     scan.records -= 1
                     scan.html -= body is not None
-                    scan.error(here, "the whole file is one gzip stream, not one per record: records cannot be "
-                                     "found again by offset (hint: `warcio recompress` the file)")
+                    scan.error(here, _ONE_STREAM)
                     return None
                 if body is not None:
                     article = _article(path, record, here, length, body)
@@ -182,8 +179,7 @@ def _read_from(path: str, start: int, scan: FileScan, max_bytes: int, end: int |
             if end is not None and offset >= end:
                 return None  # a damaged record that opens the next range: that range names it
             if "non-chunked gzip" in str(exc):
-                scan.error(offset, "the whole file is one gzip stream, not one per record: records cannot be "
-                                   "found again by offset (hint: `warcio recompress` the file)")
+                scan.error(offset, _ONE_STREAM)
                 return None
             resume = _next_record(path, max(offset, start) + 1)
             if resume is None:  # nothing readable follows: the file ends inside this record

@@ -82,6 +82,20 @@ def _maybe_die() -> None:
         os._exit(9)  # as a worker killed by the OOM killer or a lost node: no cleanup, no answer
 
 
+def _folded(result: UnitResult, ranges: dict) -> UnitResult:
+    """One byte range of a file folded into the counts of its ranges so far (``ranges``: file -> (counts,
+    ranges still to land)); the result carries the file's counts once its last range is in, else none."""
+    file = result.totals.scan.file
+    so_far, left = ranges.pop(file, (None, result.parts))
+    if so_far is not None:
+        so_far.add(result.totals)
+        result.totals = so_far
+    if left > 1:
+        ranges[file] = (result.totals, left - 1)
+        return replace(result, sources=[], totals=None)  # the file is not done yet
+    return result
+
+
 def units_of(sources: list[str]) -> list[tuple[list[str], tuple | None]]:
     """The work units, in the order given, as (sources, span): each WARC/ARC file alone (a gzipped WARC
     larger than RANGE_BYTES as several units, each spanning about RANGE_BYTES of it), other files in groups
@@ -158,16 +172,7 @@ def run_distributed(sources: list[str], db, db_path, *, workers: int | None = No
                         saved.append(replace(outcome, saved=save_article(db, outcome.article, outcome.embeds,
                                                                          DETECTOR_VERSION)))
             if result.totals is not None and result.parts > 1:
-                # One byte range of a file: its counts wait for the file's other ranges.
-                so_far, left = ranges.get(result.totals.scan.file, (None, result.parts))
-                if so_far is not None:
-                    so_far.add(result.totals)
-                    result.totals = so_far
-                if left > 1:
-                    ranges[result.totals.scan.file] = (result.totals, left - 1)
-                    result = replace(result, sources=[], totals=None)  # the file is not done yet
-                else:
-                    ranges.pop(result.totals.scan.file, None)
+                result = _folded(result, ranges)
             if result.totals is not None:
                 save_file_scan(db, result.totals.scan.file, result.totals.counts(), result.totals.scan.errors)
                 revisits += revisits_of(result.totals)
