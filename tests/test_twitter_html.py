@@ -148,13 +148,13 @@ def _every_occurrence(patterns, data: bytes) -> dict:
 def test_hint_scan_finds_every_occurrence_overlapping_ones_included(monkeypatch, chunk, dense):
     import random
 
-    import archiver.detect.scan
-    from archiver.detect.scan import _registry
+    import archiver.detect.hints
+    from archiver.detect.hints import registry as known
 
     # Small chunks put occurrences across chunk borders; a low density bound takes the other path.
-    monkeypatch.setattr(archiver.detect.scan, "_CHUNK", chunk)
-    monkeypatch.setattr(archiver.detect.scan, "_DENSE", dense)
-    registry = _registry()
+    monkeypatch.setattr(archiver.detect.hints, "_CHUNK", chunk)
+    monkeypatch.setattr(archiver.detect.hints, "_DENSE", dense)
+    registry = known()
     assert len(registry.fast) > 1  # the patterns really are split over several packed automata
     rng = random.Random(7)
     pieces = registry.patterns + ["<p>", " ", "tw", "you", "\\", "/", "-id", "embed"]

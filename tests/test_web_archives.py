@@ -169,12 +169,19 @@ def test_a_page_with_no_hint_is_counted_without_being_parsed(tmp_path, monkeypat
                                       b"wrote</a>.</p></body></html>",  # a hint, no embed: parsed, then found empty
         "https://news.example/plain": b"<html><head><title>Plain</title></head><body><p>Words only.</p></body></html>",
     }
+    from archiver.detect.located import LocatedPage
+
     write_warc(tmp_path / "crawl.warc.gz", pages)
-    parsed = []
-    real = pipeline.parse_html
+    parsed, detected = [], []
+    real, build = pipeline.parse_html, LocatedPage.build.__func__
     monkeypatch.setattr(pipeline, "parse_html", lambda text, raw=None: parsed.append(text[-60:]) or real(text, raw))
+    monkeypatch.setattr(LocatedPage, "build", classmethod(lambda cls, data, low: detected.append(data[-60:])
+                                                          or build(cls, data, low)))
     run("archive", "--no-fetch", "--db", tmp_path / "a.db", tmp_path / "crawl.warc.gz")
-    assert len(parsed) == 2 and not any("Words only" in t for t in parsed)
+    # The two pages with a hint are parsed for detection (Lexbor); only the one with an embed is parsed
+    # again for its metadata (lxml), the only one stored; the page with no hint is parsed by neither.
+    assert len(detected) == 2 and not any(b"Words only" in d for d in detected)
+    assert len(parsed) == 1 and "</blockquote>" in parsed[0]
     c = sqlite3.connect(tmp_path / "a.db")
     assert c.execute("SELECT with_embeds, without_embeds FROM web_archive_files").fetchone() == (1, 2)
     c.close()

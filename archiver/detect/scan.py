@@ -1,151 +1,46 @@
 """detect(article) -> list[Embed]: every platform's signatures over a page or a text.
 
-Speed matters (detection runs on every page a newsroom publishes), so an HTML page is handled in three
-steps: one multi-pattern scan of its bytes tells which signature hints occur at all (none: no parse);
-each platform signature whose hints occur runs its XPath on the parsed tree; markup hidden in textareas,
-attributes and script JSON is parsed only where its escaped form occurs.
+Speed matters (detection runs on every page a newsroom publishes, and on every page of a crawl), so an
+HTML page is handled in three steps: one multi-pattern scan of its bytes tells which signature hints occur
+at all (detect.hints; none: no parse); the signatures those hints enable select their candidates on the
+parsed page, and the platforms read each; markup hidden in textareas, attributes and script JSON is parsed
+only where its escaped form occurs.
+
+The page is parsed by Lexbor (detect.located: each signature's CSS form; detect.lexbor_dom: the elements
+the platforms read), about four times faster than lxml. Given an lxml parse already (the caller needs one
+for the article's metadata), or for a page Lexbor cannot vouch for (markup in attributes, a <template>,
+nesting past libxml2's depth, a source line it cannot place), the same signatures run as XPaths on lxml's
+tree. Both give the same embeds (tests/test_located.py).
 """
 from __future__ import annotations
 
+import bisect
 import json
 import re
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import replace
 from typing import NamedTuple
 
-import ahocorasick_rs
 from lxml import etree
 
 from archiver.detect.dedupe import dedupe
+from archiver.detect.hints import MAX_HITS, NESTED, Plan, compile_xpath, plan_of, registry
+from archiver.detect.located import LocatedPage, placeholder_css, select
+from archiver.detect.lexbor_dom import Dom, Element
 from archiver.models import Article, Embed
-from archiver.platforms import load_platforms
 from archiver.platforms.markup import clean_head, clean_text, text_content
 
 DETECTOR_VERSION = "2"
 
 _MAX_NESTED_DEPTH = 2
 _WINDOW = 64 * 1024
-_PACKED = 64  # patterns per fast automaton: the most the crate's packed SIMD search takes
-_FINGERPRINT = 3  # bytes of each pattern the packed search fingerprints at most
-_CHUNK = 1 << 20  # bytes of a page scanned for hints at a time
-_DENSE = 1000  # fast matches in a chunk past which one overlapping scan of it is cheaper than windows
-_MAX_HITS = 2000  # positions kept per page: enough to find every placeholder, bounded for hostile pages
-# Escaped embed markup: in a <textarea> or an attribute (HTML-escaped), or in script JSON (backslash-escaped).
-_NESTED = {
-    "textarea": ("<textarea",),
-    "attr": ("&lt;blockquote", "&lt;iframe", "&#60;blockquote", "&#x3c;blockquote"),
-    "script": ('<blockquote class=\\"', "<blockquote class=\\'", "\\u003cblockquote", "\\x3cblockquote",
-               "<iframe src=\\\"", "\\u003ciframe", '\\"https:\\/\\/', "data-embedded-url=\\\""),
-}
 _NESTED_MARKERS = ("<blockquote", "<iframe", "<amp-", "<div")
 _JS_HEX = re.compile(r"\\x([0-9a-fA-F]{2})")
-_ATTR_NAME_BEFORE = re.compile(rb"""\s(data-[a-z0-9_.:-]{1,60}|src)\s*=\s*["']?[^"'<>]*\Z""")
-_ABSOLUTE_STEP = re.compile(r"(^|[|(]\s*)//")
 
 
-def _compile(xpath: str) -> etree.XPath:
-    """An XPath whose ``//x`` steps run as ``/descendant::x``: the same nodes, about a fifth faster.
 
-    ``//x`` is ``/descendant-or-self::node()/child::x``, which libxml2 evaluates one node set per node.
-    """
-    return etree.XPath(_ABSOLUTE_STEP.sub(r"\1/descendant::", xpath))
-
-
-_TEXTAREA_XPATH = _compile("//textarea")
-_ATTR_XPATH = _compile("//*/@*[contains(., '<blockquote') or contains(., '<iframe')]/..")
-_SCRIPT_XPATH = _compile("//script")
-
-
-@dataclass(frozen=True)
-class Signature:
-    """One embed signature of a platform: an XPath that runs only when one of its hints occurs."""
-
-    platform: object  # the platform module
-    hints: tuple[str, ...]
-    xpath: etree.XPath
-
-
-class _Registry:
-    """Every platform's signatures and one automaton over all their hints."""
-
-    def __init__(self):
-        self.platforms = load_platforms()
-        self.signatures: list[Signature] = []
-        self.url_markers: dict[str, list] = {}
-        compiled: dict[str, etree.XPath] = {}  # one XPath object per expression: platforms share several
-        for mod in self.platforms:
-            for hints, xpath in mod.SIGNATURES:
-                if xpath not in compiled:
-                    compiled[xpath] = _compile(xpath)
-                self.signatures.append(Signature(mod, tuple(h.lower() for h in hints), compiled[xpath]))
-            for marker in getattr(mod, "URL_MARKERS", ()):
-                self.url_markers.setdefault(marker.lower(), []).append(mod)
-        self.hint_set = frozenset(h for s in self.signatures for h in s.hints) | frozenset(self.url_markers)
-        self.by_hint: dict[str, list[int]] = {}  # hint -> the index of every signature it enables
-        for i, sig in enumerate(self.signatures):
-            for hint in sig.hints:
-                self.by_hint.setdefault(hint, []).append(i)
-        patterns = set(self.hint_set)
-        patterns |= {p for group in _NESTED.values() for p in group}
-        self.patterns = sorted(patterns)
-        encoded = [p.encode("utf-8") for p in self.patterns]
-        self.longest = max(map(len, encoded))
-        # Every occurrence, overlapping ones included: run only on short windows (see scan).
-        self.exact = ahocorasick_rs.BytesAhoCorasick(encoded)
-        # Leftmost-first automata of at most _PACKED patterns each use the crate's SIMD (Teddy) search,
-        # about four times faster over a whole page than one automaton of all patterns. Teddy finds
-        # candidates by the first bytes of every pattern, as many as the shortest one has: a pattern
-        # shorter than _FINGERPRINT ('/@') is searched alone (a plain substring search), or it would make
-        # candidates of every '/e', '<i', '<t'... of a page (the fast scan took three times as long).
-        short = [i for i, p in enumerate(encoded) if len(p) < _FINGERPRINT]
-        rest = [i for i in range(len(encoded)) if i not in short]
-        size = -(-len(rest) // -(-len(rest) // _PACKED))  # the fewest even chunks of <= _PACKED
-        groups = [[i] for i in short] + [rest[i:i + size] for i in range(0, len(rest), size)]
-        self.fast = [ahocorasick_rs.BytesAhoCorasick([encoded[i] for i in group],
-                                                     matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST)
-                     for group in groups]
-
-    def scan(self, data: bytes) -> dict[str, list[int]]:
-        """Each pattern that occurs in already-lowercased bytes, with its first positions."""
-        hits: dict[int, list[int]] = {}
-        view = memoryview(data)
-        dense = False
-        # Chunks bound the match lists a hostile page (one hint repeated for 60 MB) can make at once.
-        for offset in range(0, len(data), _CHUNK):
-            chunk = view[offset:offset + _CHUNK + self.longest - 1]  # whole occurrences of what starts here
-            found, dense = self._occurrences(chunk, min(_CHUNK, len(data) - offset), dense)
-            for index, start in found:
-                positions = hits.setdefault(index, [])
-                if len(positions) < _MAX_HITS:
-                    positions.append(offset + start)
-        return {self.patterns[index]: positions for index, positions in hits.items()}
-
-    def _occurrences(self, chunk, limit: int, dense: bool) -> tuple[list[tuple[int, int]], bool]:
-        """(pattern index, start) of every occurrence starting before ``limit``, overlaps included, and
-        whether the chunk was dense with them. Each pattern's occurrences come in order of their start.
-        """
-        fast = [] if dense else [m for matcher in self.fast for m in matcher.find_matches_as_indexes(chunk)]
-        if dense or len(fast) > _DENSE:
-            # One overlapping scan is cheaper than a window per match (and after a dense chunk, likely
-            # needed again). It reports each occurrence once, by where it ends: in order of start for
-            # any one pattern, which is the order kept.
-            found = [(i, s) for i, s, _ in self.exact.find_matches_as_indexes(chunk, overlapping=True) if s < limit]
-            return found, len(found) > _DENSE
-        # A leftmost-first search reports non-overlapping matches; an occurrence it skips starts inside a
-        # reported match, so re-scanning a short window at each reported match finds every occurrence.
-        found = set()
-        for _, start, end in fast:
-            if start >= limit:
-                continue
-            for index, s, _ in self.exact.find_matches_as_indexes(chunk[start:end + self.longest - 1], overlapping=True):
-                if s < end - start and start + s < limit:
-                    found.add((index, start + s))
-        return sorted(found, key=lambda f: f[1]), False
-
-
-@lru_cache(maxsize=1)
-def _registry() -> _Registry:
-    return _Registry()
+_TEXTAREA_XPATH = compile_xpath("//textarea")
+_ATTR_XPATH = compile_xpath("//*/@*[contains(., '<blockquote') or contains(., '<iframe')]/..")
+_SCRIPT_XPATH = compile_xpath("//script")
 
 
 class ParsedPage(NamedTuple):
@@ -181,7 +76,7 @@ def _lowered(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass").lower()
 
 
-def detect(article: Article, page: ParsedPage | None = None, plan: "_Plan | None" = None) -> list[Embed]:
+def detect(article: Article, page: ParsedPage | None = None, plan: Plan | None = None) -> list[Embed]:
     """Every embed an article shows, in document order, each post once per article. ``plan``, when given, is
     the article's ``hint_plan`` (the hint scan is then not run again)."""
     if article.kind == "html":
@@ -191,19 +86,19 @@ def detect(article: Article, page: ParsedPage | None = None, plan: "_Plan | None
     return detect_text(article.text)
 
 
-def hint_plan(article: Article) -> "_Plan | None":
+def hint_plan(article: Article) -> Plan | None:
     """What detection would run on an HTML article (None for a text): ``.empty`` when no signature hint
     occurs, so that no parse could find an embed."""
     if article.kind != "html":
         return None
     data = article.body if article.encoding == "utf-8" else article.text.encode("utf-8", "surrogatepass")
-    return _plan(data.lower())
+    return plan_of(data.lower())
 
 
 def detect_text(text: str) -> list[Embed]:
     """Posts flattened into plain text (only Twitter has a known flattened form)."""
     found = []
-    for mod in _registry().platforms:
+    for mod in registry().platforms:
         if hasattr(mod, "detect_text"):
             found.extend(mod.detect_text(text))
     found.sort(key=lambda e: e.position)
@@ -227,7 +122,7 @@ def _paragraph_before(text: str, position: int, spans: list) -> str | None:
 
 
 def detect_html(text: str, page: ParsedPage | None = None, raw: bytes | None = None,
-                plan: "_Plan | None" = None) -> list[Embed]:
+                plan: Plan | None = None) -> list[Embed]:
     """Embeds in an HTML page: the DOM, then markup kept in textareas, attributes and script JSON.
 
     ``raw``, when given, is the page's UTF-8 bytes (the text encoded), saving the encoding step; ``plan``
@@ -237,10 +132,14 @@ def detect_html(text: str, page: ParsedPage | None = None, raw: bytes | None = N
     low = None
     if plan is None:
         low = data.lower()
-        plan = _plan(low)
+        plan = plan_of(low)
     if plan.empty:
         return []
-    page = page or parse_html(text, data)
+    if page is None:
+        found = _detect_lexbor(data, low if low is not None else data.lower(), plan)
+        if found is not None:
+            return dedupe(found)
+        page = parse_html(text, data)
     if page is None:
         return []
     found: list[Embed] = []
@@ -250,70 +149,7 @@ def detect_html(text: str, page: ParsedPage | None = None, raw: bytes | None = N
     return dedupe(found)
 
 
-class _Plan(NamedTuple):
-    """What detection runs on a page or fragment: the hints found, the signatures they enable, the
-    placeholder XPath (or None)."""
-
-    hits: dict
-    signatures: list
-    placeholders: tuple | None
-
-    @property
-    def empty(self) -> bool:
-        return not self.signatures and self.placeholders is None
-
-
-def _plan(low: bytes) -> _Plan:
-    """Scan lowercased bytes for hints and pick what to run on their parse."""
-    registry = _registry()
-    hits = registry.scan(low)
-    enabled = sorted({i for hint in hits for i in registry.by_hint.get(hint, ())})  # in the registry's order
-    return _Plan(hits, [registry.signatures[i] for i in enabled], _placeholder_xpath(low, hits))
-
-
-def _placeholder_xpath(low: bytes, hits: dict) -> tuple | None:
-    """Lazy placeholders: data-* attributes whose value is a post URL, found from the URL's position."""
-    registry = _registry()
-    names, mods = set(), []
-    for marker, marker_mods in registry.url_markers.items():
-        for pos in hits.get(marker, ()):
-            m = _attr_name_before(low, pos)
-            if m:
-                names.add(m.group(1).decode("ascii"))
-                mods.extend(marker_mods)
-    if not names:
-        return None
-    return _xpath_for_attributes(tuple(sorted(names))), tuple(dict.fromkeys(mods))
-
-
-def _attr_name_before(low: bytes, pos: int):
-    """_ATTR_NAME_BEFORE's match ending at pos (within 400 bytes), if any.
-
-    A match holds no '<' or '>' and at most one quote, so none starts before the last '<' or '>' or the
-    second-to-last quote: the search starts after them instead of trying every one of 400 positions.
-    """
-    lo = max(0, pos - 400)
-    lo = max(lo, low.rfind(b"<", lo, pos) + 1, low.rfind(b">", lo, pos) + 1)
-    last_quote = max(low.rfind(b'"', lo, pos), low.rfind(b"'", lo, pos))
-    if last_quote != -1:
-        lo = max(lo, low.rfind(b'"', lo, last_quote) + 1, low.rfind(b"'", lo, last_quote) + 1)
-    return _ATTR_NAME_BEFORE.search(low, lo, pos)
-
-
-@lru_cache(maxsize=256)
-def _xpath_for_attributes(names: tuple[str, ...]) -> etree.XPath:
-    # A post URL in a data-* attribute marks a placeholder; in a src, only an iframe is an embed.
-    # From the attributes (about three times faster than testing every element for them).
-    parts = []
-    data = [n for n in names if n != "src"]
-    if data:
-        parts.append("(" + " | ".join(f"//*/@{n}" for n in data) + ")/parent::*[not(self::a)]")
-    if "src" in names:
-        parts.append("//iframe[@src]")
-    return _compile(" | ".join(parts))
-
-
-def _scan(root, context: str, plan: _Plan, found: list, depth: int, position: int | None = None) -> None:
+def _scan(root, context: str, plan: Plan, found: list, depth: int, position: int | None = None) -> None:
     seen = set()
     matches: dict = {}  # each distinct XPath evaluated once per tree, whichever platforms share it
     for sig in plan.signatures:
@@ -323,20 +159,26 @@ def _scan(root, context: str, plan: _Plan, found: list, depth: int, position: in
         for el in els:
             _offer(sig.platform, el, context, position, found, seen)
     if plan.placeholders is not None:
-        xpath, mods = plan.placeholders
+        xpath, mods, _ = plan.placeholders
         for el in xpath(root):
             for mod in mods:
                 _offer(mod, el, context, position, found, seen)
     if depth >= _MAX_NESTED_DEPTH:
         return
     for ctx, host, fragment in _nested_fragments(root, plan.hits):
-        sub_plan = _plan(_lowered(fragment))
-        if sub_plan.empty:
-            continue
-        sub = _parse_fragment(fragment)
-        if sub is not None:
-            pos = position if position is not None else (host.sourceline or 0)
-            _scan(sub, ctx if context == "dom" else context, sub_plan, found, depth + 1, pos)
+        pos = position if position is not None else (host.sourceline or 0)
+        _scan_fragment(fragment, ctx if context == "dom" else context, found, depth + 1, pos)
+
+
+def _scan_fragment(fragment: str, context: str, found: list, depth: int, position: int) -> None:
+    """Embed markup kept as text (in a textarea, an attribute, a script's JSON), parsed and scanned when a
+    hint occurs in it."""
+    sub_plan = plan_of(_lowered(fragment))
+    if sub_plan.empty:
+        return
+    sub = _parse_fragment(fragment)
+    if sub is not None:
+        _scan(sub, context, sub_plan, found, depth, position)
 
 
 def _offer(mod, el, context, position, found: list, seen: set) -> None:
@@ -347,7 +189,8 @@ def _offer(mod, el, context, position, found: list, seen: set) -> None:
     embed = mod.from_element(el, context)
     if embed is not None:
         if embed.surrounding is None and context == "dom":
-            embed = replace(embed, surrounding=surrounding(el))
+            text = _surrounding_lexbor(el) if isinstance(el, Element) else surrounding(el)
+            embed = replace(embed, surrounding=text)
         found.append(replace(embed, position=position) if position is not None else embed)
 
 
@@ -370,31 +213,127 @@ def surrounding(el) -> str | None:
 
 
 
+def _surrounding_lexbor(el) -> str | None:
+    """surrounding() of a Lexbor Element."""
+    return _before(el.node, 6, el.dom.before)
+
+
+def _before(node, levels: int, memo: dict) -> str | None:
+    """The text of the nearest block before ``node`` among its preceding siblings, else before its parent
+    (``levels`` in all). Remembered for each sibling passed, which would find the same: linear in the
+    page however many embeds share a parent (a gallery of thousands)."""
+    passed, text, start = [], None, node
+    while True:
+        key = (node.mem_id, levels)
+        if key in memo:
+            text = memo[key]
+            break
+        passed.append(key)
+        sibling = node.prev
+        if sibling is None:
+            parent = start.parent
+            if levels > 1 and parent is not None and parent.is_element_node:
+                text = _before(parent, levels - 1, memo)
+            break
+        if sibling.is_element_node and sibling.tag in _BLOCKS:
+            found = clean_head(sibling.text(deep=True), _SURROUNDING_MAX)
+            if found:
+                text = found
+                break
+        node = sibling
+    for key in passed:
+        memo[key] = text
+    return text
+
+
 def _nested_fragments(root, hits: dict):
     """(context, host element, html) for embed markup that is not part of the DOM itself."""
-    if any(p in hits for p in _NESTED["textarea"]):
+    if any(p in hits for p in NESTED["textarea"]):
         for ta in _TEXTAREA_XPATH(root):
-            text = ta.text or ""
-            if "<" in text and any(m in text for m in _NESTED_MARKERS):
-                yield "textarea", ta, text
-    if any(p in hits for p in _NESTED["attr"]):
+            if _holds_markup(ta.text or ""):
+                yield "textarea", ta, ta.text
+    if any(p in hits for p in NESTED["attr"]):
         for el in _ATTR_XPATH(root):
             for name, value in el.attrib.items():
                 if "<blockquote" in value or "<iframe" in value:
                     yield f"attr:{name}", el, value
-    if any(p in hits for p in _NESTED["script"]):
-        registry = _registry()
+    if any(p in hits for p in NESTED["script"]):
         for script in _SCRIPT_XPATH(root):
-            text = script.text or ""
-            if len(text) < 40 or "\\" not in text:
-                continue
-            data = text.encode("utf-8", "surrogatepass")
-            script_hits = registry.scan(data.lower())
-            if not any(p in script_hits for p in _NESTED["script"]):
-                continue
-            starts = sorted({p for hint, ps in script_hits.items() if hint in registry.hint_set for p in ps})
-            for s in _json_strings(data, starts):
+            for s in _script_markup(script.text or ""):
                 yield "script-json", script, s
+
+
+def _holds_markup(text: str) -> bool:
+    return "<" in text and any(m in text for m in _NESTED_MARKERS)
+
+
+def _script_markup(text: str):
+    """Embed markup in a script's JSON or JS strings, decoded."""
+    if len(text) < 40 or "\\" not in text:
+        return
+    known = registry()
+    data = text.encode("utf-8", "surrogatepass")
+    script_hits = known.scan(data.lower())
+    if not any(p in script_hits for p in NESTED["script"]):
+        return
+    starts = sorted({p for hint, ps in script_hits.items() if hint in known.hint_set for p in ps})
+    yield from _json_strings(data, starts)
+
+
+def _detect_lexbor(data: bytes, low: bytes, plan: Plan) -> list[Embed] | None:
+    """_scan on a Lexbor parse (detect.located, detect.lexbor_dom); None when the page needs lxml's:
+    markup inside attributes (no CSS finds it), a <template>, or an embed whose source line is lost."""
+    if any(_in_a_tag(low, at) for p in NESTED["attr"] for at in plan.hits.get(p, ())):
+        return None  # no CSS finds markup inside attributes (escaped markup in a <textarea> is text)
+    page = LocatedPage.build(data, low)
+    if page is None:
+        return None
+    dom = Dom(page, page.doctype)
+    found: list[Embed] = []
+    seen: set = set()
+    offers = []
+    matches: dict = {}  # each distinct CSS form selected once, whichever platforms share it
+    for sig in plan.signatures:
+        nodes = matches.get(sig.xpath)
+        if nodes is None:
+            nodes = matches[sig.xpath] = select(page, sig.css)
+        offers.extend((sig.platform, node) for node in nodes)
+    if plan.placeholders is not None:
+        _, mods, names = plan.placeholders
+        offers.extend((mod, node) for node in page.css(placeholder_css(names)) for mod in mods)
+    # Before reading any: an embed nested past libxml2's depth is the whole-page path's (its windows).
+    if any(page.too_deep(node) for _, node in offers):
+        return None
+    for mod, node in offers:
+        _offer(mod, dom.wrap(node), "dom", None, found, seen)
+    for context, line, fragment in _nested_lexbor(page, plan.hits):
+        _scan_fragment(fragment, context, found, 1, line or 0)
+    return None if page.lost else found
+
+
+def _in_a_tag(low: bytes, at: int) -> bool:
+    """Whether the byte at ``at`` lies inside a tag (after a "<" with no ">" since), not in text."""
+    return low.rfind(b"<", 0, at) > low.rfind(b">", 0, at)
+
+
+def _nested_lexbor(page, hits: dict):
+    """(context, source line of its host, html): _nested_fragments on a Lexbor parse (markup in
+    attributes excepted: see _detect_lexbor). A script's text is read from the page's bytes, and only a
+    script an escaped hint occurs in (all of them when one hint occurred more often than is kept)."""
+    if any(p in hits for p in NESTED["textarea"]):
+        for ta in page.tree.css("textarea"):
+            text = ta.text()
+            if _holds_markup(text):
+                yield "textarea", page.line(ta), text
+    if any(p in hits for p in NESTED["script"]):
+        at = sorted(a for p in NESTED["script"] for a in hits.get(p, ()))
+        every = any(len(hits.get(p, ())) >= MAX_HITS for p in NESTED["script"])
+        for start, end in page.scripts():
+            i = bisect.bisect_left(at, start)
+            if every or (i < len(at) and at[i] < end):
+                text, line = page.script_text(start, end) or ("", 0)
+                for s in _script_markup(text):
+                    yield "script-json", line, s
 
 
 def _json_strings(data: bytes, positions: list[int]):
@@ -454,7 +393,7 @@ def _scan_windows(data: bytes, low: bytes, hits: dict, found: list) -> None:
         if sub is not None:
             line, counted = line + data.count(b"\n", counted, start), start  # from the last window on
             here: list[Embed] = []
-            _scan(sub, "dom", _plan(_lowered(window)), here, depth=0, position=line)
+            _scan(sub, "dom", plan_of(_lowered(window)), here, depth=0, position=line)
             for embed in here:  # what two overlapping windows both saw, once (dedupe merges those with ids)
                 if not embed.post_id:
                     sig = (embed.key(), embed.text, embed.raw[:200])

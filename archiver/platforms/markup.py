@@ -20,8 +20,9 @@ _STRING = etree.XPath("string()", smart_strings=False)
 
 
 def text_content(el) -> str:
-    """The text of an element and all below it: lxml.html's ``text_content()`` for any lxml element."""
-    return _STRING(el)
+    """The text of an element and all below it: lxml.html's ``text_content()`` for any lxml element (or
+    detect.lexbor_dom Element)."""
+    return _STRING(el) if isinstance(el, etree._Element) else el.text_content()
 
 
 def has_class(name: str) -> str:
@@ -47,6 +48,8 @@ def raw_markup(el) -> str:
     A huge subtree (an unclosed embed swallowing the rest of the page, nested thousands deep) is written
     only as far as the cap, so every embed's markup costs at most the cap, not the page.
     """
+    if not isinstance(el, etree._Element):
+        return el.markup(RAW_CAP)
     try:
         if len(list(islice(el.iter(), _SMALL))) < _SMALL:
             return etree.tostring(el, encoding="unicode", with_tail=False)[:RAW_CAP]
@@ -116,13 +119,13 @@ def in_page_chrome(el) -> bool:
     For the detectors that read a site's own markup (server-side cards, lazy placeholders): the same
     markup in a sidebar is the site's feed of its own posts, not an embed.
     """
-    for parent in el.iterancestors():
-        if not isinstance(parent.tag, str):
-            continue
-        if parent.tag in _CHROME_TAGS or "sidebar" in (parent.get("class") or "").lower() \
-                or "sidebar" in (parent.get("id") or "").lower():
-            return True
-    return False
+    return any(isinstance(parent.tag, str) and is_chrome(parent.tag, parent.get("class"), parent.get("id"))
+               for parent in el.iterancestors())
+
+
+def is_chrome(tag: str, cls: str | None, id_: str | None) -> bool:
+    """Whether an element of this name, class and id is page chrome (see in_page_chrome)."""
+    return tag in _CHROME_TAGS or "sidebar" in (cls or "").lower() or "sidebar" in (id_ or "").lower()
 
 
 def text_with_breaks(el) -> str:

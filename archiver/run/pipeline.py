@@ -27,10 +27,15 @@ def analyse(article: Article, plan=None) -> tuple[Article, list[Embed]]:
     page = None
     if article.kind == "html":
         # Metadata needs the tree anyway; detection reuses it (and still skips a page with no hint).
-        raw = article.body if article.encoding == "utf-8" else article.text.encode("utf-8", "surrogatepass")
-        page = parse_html(article.text, raw)
-        article = with_metadata(article, page.root if page else None)
+        article, page = _with_page_metadata(article)
     return article, detect(article, page, plan)
+
+
+def _with_page_metadata(article: Article):
+    """The article with its metadata read from an lxml parse of it, and that parse."""
+    raw = article.body if article.encoding == "utf-8" else article.text.encode("utf-8", "surrogatepass")
+    page = parse_html(article.text, raw)
+    return with_metadata(article, page.root if page else None), page
 
 
 def process_source(source: str, *, db=None, client=None, policy=None, stdin=None,
@@ -133,7 +138,14 @@ def _analysed(article: Article, db, keep_all: bool) -> Outcome:
             # No signature hint: nothing to find and nothing to store, so the page is counted, never parsed
             # (most pages of a news crawl; their metadata would only be thrown away).
             return Outcome(article.source, article, [])
-        article, embeds = analyse(article, plan)
+        if keep_all or article.kind != "html":
+            article, embeds = analyse(article, plan)
+        else:
+            # Detection parses the page itself (with Lexbor, detect.located); the metadata, which needs
+            # lxml's parse, is read only for a page with embeds: the only ones stored.
+            embeds = detect(article, None, plan)
+            if embeds:
+                article = _with_page_metadata(article)[0]
         saved = None
         if db is not None and (embeds or keep_all):
             saved = save_article(db, article, embeds, DETECTOR_VERSION)
