@@ -146,6 +146,27 @@ def test_a_start_tag_in_a_script_does_not_stand_in_for_one_the_tree_made():
     assert page.line(first) is None and page.lost  # counted again without scripts: the counts differ
 
 
+def test_a_page_of_many_comments_is_read_in_time_linear_in_its_size(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from archiver.detect.located import _doctype
+
+    # A comment, then text, then comments: a regular expression looking for a doctype past the leading
+    # comments tried every way of splitting them, each doubling its work (22 took 1.4 s, 40 would take
+    # days; a crawled page hung the scan so). Run apart: a regular expression never lets a hang guard in.
+    page = "<!-- copy 1 -->\n<p>words</p>\n" + "<!-- a -->\n" * 40 + LINES.replace("<!DOCTYPE html>", "")
+    (tmp_path / "page.html").write_text(page)
+    script = ("import sys; from pathlib import Path; from tests.test_located import _both; "
+              "lexbor, whole = _both(Path(sys.argv[1]).read_text()); "
+              "assert lexbor == whole and len(lexbor) == 4")
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "page.html")], check=True, timeout=60,
+                   cwd=Path(__file__).resolve().parents[1])
+    text = "<!-- c --> \n<!DOCTYPE html>\n<p>"
+    assert _doctype(text.encode(), text.encode().lower()) == "<!DOCTYPE html>"
+
+
 def test_the_element_answers_as_lxml_does():
     html = ('<div id="a" class="x">one<b>two</b>three<!-- c -->four<p>five<i>six</i></p>seven'
             '<p data-k="v" hidden>eight</p></div><div id="b"></div>')

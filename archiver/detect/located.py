@@ -21,10 +21,10 @@ _RAW = ("script", "style", "textarea", "title", "xmp", "iframe", "noembed", "nof
 _OPENERS = ahocorasick_rs.BytesAhoCorasick([b"<!--"] + [b"<" + n.encode() for n in _RAW])
 _CLOSERS = [b"-->"] + [b"</" + n.encode() for n in _RAW]
 _AFTER_NAME = frozenset(b" \t\n\r\f/>")
+_SPACE = frozenset(b" \t\n\r\f")
 _AFTER_NAME_BYTES = frozenset(bytes([c]) for c in _AFTER_NAME)
 _MAX_DEPTH = 250  # libxml2 keeps 256 levels of nesting
 _ATTR_NAME = re.compile(r"[^\s\"'<>/=]+\Z")
-_DOCTYPE = re.compile(rb"\s*(?:<!--.*?-->\s*)*(<!doctype[^>]*>)", re.S)
 # The tag's name, then each attribute's name (its value skipped): in a start tag found by _START_TAG.
 _ATTR_IN_TAG = re.compile(rb"""([^\s"'>/=]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*))?[\s/]*""")
 _START_TAG = re.compile(rb"""<[^\s/>]+(?:[^>"']|"[^"]*"|'[^']*')*>""")
@@ -164,8 +164,7 @@ class LocatedPage:
     def __init__(self, data: bytes, low: bytes, tree):
         self.data, self.low, self.tree = data, low, tree
         self.lost = False  # whether a source line was asked for and could not be found
-        m = _DOCTYPE.match(low)
-        self.doctype = data[m.start(1):m.end(1)].decode("utf-8", "replace") if m else ""
+        self.doctype = _doctype(data, low)
         self._masked: bytes | None = None
         self._spans: list | None = None
         self._css: dict[str, list] = {}
@@ -287,6 +286,25 @@ class LocatedPage:
             pieces.append(low[at:])
             self._masked = b"".join(pieces)
         return self._masked
+
+def _doctype(data: bytes, low: bytes) -> str:
+    """The page's <!DOCTYPE ...>, after any leading whitespace and comments; "" when it has none. (A loop,
+    not a regular expression: one over comments backtracks without end on a page of many.)"""
+    at = 0
+    while True:
+        while at < len(low) and low[at] in _SPACE:
+            at += 1
+        if not low.startswith(b"<!--", at):
+            break
+        end = low.find(b"-->", at + 4)
+        if end == -1:
+            return ""
+        at = end + 3
+    if not low.startswith(b"<!doctype", at):
+        return ""
+    end = low.find(b">", at)
+    return data[at:end + 1].decode("utf-8", "replace") if end != -1 else ""
+
 
 def _tag_starts(low: bytes, opening: bytes) -> list[int]:
     """Where ``opening`` ("<name") begins a start tag of that name (a space, "/" or ">" after it)."""
