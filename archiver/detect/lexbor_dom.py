@@ -24,6 +24,15 @@ class Dom:
         self.before: dict = {}  # detect.scan's surrounding text, remembered per (node, levels)
         self._made: dict[int, Element] = {}
 
+    def release(self) -> None:
+        """Let go of every Element and the page: Elements hold this Dom and each other, cycles that would
+        keep the page's Lexbor tree (memory Python does not see) until the next full collection."""
+        for el in self._made.values():  # and their parents and children, kept once asked
+            el._parent = el._children = None
+        self._made.clear()
+        self.before.clear()
+        self.page = None
+
     def wrap(self, node) -> "Element":
         """The Element of a node."""
         el = self._made.get(node.mem_id)

@@ -289,6 +289,13 @@ def _detect_lexbor(data: bytes, low: bytes, plan: Plan) -> list[Embed] | None:
     if page is None:
         return None
     dom = Dom(page, page.doctype)
+    try:
+        return _read_lexbor(page, dom, plan)
+    finally:
+        dom.release()
+
+
+def _read_lexbor(page, dom, plan: Plan) -> list[Embed] | None:
     found: list[Embed] = []
     seen: set = set()
     offers = []
