@@ -232,14 +232,20 @@ def test_unreadable_and_truncated_records_are_named_and_the_rest_is_read(tmp_pat
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     [damaged] = [e for e in errors if "bad.warc.gz@" in e]
     at = int(damaged.split("@")[1].split(":")[0])
-    # named within the damaged record's bytes, which the junk made longer (the reader notices where its parse fails)
-    assert offsets["https://news.example/9"] <= at < offsets["https://news.example/10"] + len(junk)
     assert "unreadable" in damaged
     assert f"truncated.warc.gz@{offsets['https://news.example/20']}: truncated record: the file ends 100 byte(s)" \
         in "\n".join(errors)
     c = sqlite3.connect(tmp_path / "a.db")
     sources = {r[0] for r in c.execute("SELECT source FROM articles")}
     assert "https://news.example/12" in sources and "https://news.example/6" in sources  # after and before the damage
+    # Named where the reader's parse failed: from the damaged record on, and before the first record read after
+    # it. Junk inside a deflate stream is not always noticed where it lies: zlib may decode it, and go on into
+    # the next record's bytes (whose offsets the junk moved) before a check fails, as a CI run saw.
+    from_bad = [r[0] for r in c.execute("SELECT a.source FROM articles a JOIN article_versions v ON "
+                                        "v.article_id = a.id WHERE v.source_file = 'bad.warc.gz'")]
+    after = min(int(u.rsplit("/", 1)[1]) for u in from_bad if u.rsplit("/", 1)[1].isdigit()
+                and int(u.rsplit("/", 1)[1]) > 9)
+    assert offsets["https://news.example/9"] <= at < offsets[f"https://news.example/{after}"] + len(junk)
     assert "https://news.example/9" not in {r[0] for r in c.execute(
         "SELECT a.source FROM articles a JOIN article_versions v ON v.article_id = a.id "
         "WHERE v.source_file = 'bad.warc.gz'")}
