@@ -137,6 +137,53 @@ def test_a_page_lexbor_cannot_vouch_for_is_read_by_lxml():
         assert detect_html(html) == whole
 
 
+def test_a_page_with_templates_is_read_by_lexbor_when_no_hint_lies_in_one():
+    # Lexbor keeps a template's content out of its tree; libxml2 makes it ordinary elements. Templates of
+    # other markup (their blockquotes and a nested template included) must not shift the count that places
+    # the tweets, nor send the page to lxml.
+    templates = ('<template id="a"><blockquote>quote</blockquote><template><blockquote>x</blockquote>'
+                 '</template><p>p</p></template>\n<TEMPLATE\n class="b"><blockquote>y</blockquote></TEMPLATE>\n')
+    html = LINES.replace("<p>Said this:</p>", templates + "<p>Said this:</p>")
+    lexbor, whole = _both(html)
+    assert lexbor is not None and lexbor == whole
+    assert [(e.post_id, e.position) for e in lexbor] == [("21", 11), ("22", 14), (None, 15), ("23", 15)]
+    unclosed = "<template><p>x</p>" + LINES  # every hint in the unclosed template's content
+    assert _both(unclosed)[0] is None
+
+
+def test_comments_raw_text_and_templates_are_found_as_a_plain_search_finds_them():
+    import random
+
+    from archiver.detect.located import _raw_spans
+
+    def plain(low):  # the definition, by bytes.find
+        spans, end, raw = [], 0, ("script", "style", "textarea", "title")
+        for at in range(len(low)):
+            if at < end:
+                continue
+            if low.startswith(b"<!--", at):
+                close = low.find(b"-->", at + 4)
+                end = len(low) if close == -1 else close + 3
+                spans.append((at, end, "!--"))
+            for name in raw:
+                stop = at + 1 + len(name)
+                if low.startswith(b"<" + name.encode(), at) and stop < len(low) and low[stop] in b" />":
+                    close = low.find(b"</" + name.encode(), stop)
+                    end = len(low) if close == -1 else close
+                    spans.append((stop, end, name))
+        return spans
+
+    pieces = [b"<!--", b"-->", b"<script", b"</script", b"<style>", b"</style>", b"<title ", b"</title>",
+              b"<textarea>", b"</textarea>", b"x", b" ", b">", b"<", b"-", b"!", b"<scripts", b"--", b"<!-"]
+    rnd = random.Random(5)
+    for _ in range(3000):
+        low = b"".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 25)))
+        assert _raw_spans(low)[0] == plain(low), low
+    assert _raw_spans(b"<!--[if !ie]><!--><p>")[0] == [(0, 18, "!--")]
+    page = b"<template>a<template>b</template>c</template><script><template></script><template x='>'>d"
+    assert _raw_spans(page)[1] == [(10, 34), (len(page) - 1, len(page))]
+
+
 def test_a_start_tag_in_a_script_does_not_stand_in_for_one_the_tree_made():
     # Lexbor clones a misnested <a> (two elements, one start tag); the <a in the script makes the raw counts
     # agree, so the first element would be placed in the script without the check of its attributes.

@@ -8,9 +8,9 @@ only where its escaped form occurs.
 
 The page is parsed by Lexbor (detect.located: each signature's CSS form; detect.lexbor_dom: the elements
 the platforms read), about four times faster than lxml. Given an lxml parse already (the caller needs one
-for the article's metadata), or for a page Lexbor cannot vouch for (markup in attributes, a <template>,
-nesting past libxml2's depth, a source line it cannot place), the same signatures run as XPaths on lxml's
-tree. Both give the same embeds (tests/test_located.py).
+for the article's metadata), or for a page Lexbor cannot vouch for (markup in attributes, a hint in a
+<template>, nesting past libxml2's depth, a source line it cannot place), the same signatures run as
+XPaths on lxml's tree. Both give the same embeds (tests/test_located.py).
 """
 from __future__ import annotations
 
@@ -282,12 +282,14 @@ def _script_markup(text: str):
 
 def _detect_lexbor(data: bytes, low: bytes, plan: Plan) -> list[Embed] | None:
     """_scan on a Lexbor parse (detect.located, detect.lexbor_dom); None when the page needs lxml's:
-    markup inside attributes (no CSS finds it), a <template>, or an embed whose source line is lost."""
+    markup inside attributes (no CSS finds it), a hint inside a <template>, or an embed whose source line
+    is lost."""
     if any(_in_a_tag(low, at) for p in NESTED["attr"] for at in plan.hits.get(p, ())):
         return None  # no CSS finds markup inside attributes (escaped markup in a <textarea> is text)
     page = LocatedPage.build(data, low)
-    if page is None:
-        return None
+    if page.templates() and any(len(ps) >= MAX_HITS or any(map(page.in_template, ps))
+                                for ps in plan.hits.values()):
+        return None  # a hint in a template's content (or maybe past those kept): Lexbor's tree lacks it
     dom = Dom(page, page.doctype)
     try:
         return _read_lexbor(page, dom, plan)
