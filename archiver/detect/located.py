@@ -265,7 +265,9 @@ class LocatedPage:
     def raw_spans(self) -> list[tuple[int, int, str]]:
         """_raw_spans of the page, read once."""
         if self._spans is None:
-            self._spans, self._templates = _raw_spans(self.low)
+            self._spans, templates = _raw_spans(self.low)
+            if self._templates is None:
+                self._templates = templates
         return self._spans
 
     def scripts(self):
@@ -292,7 +294,10 @@ class LocatedPage:
         """(start, end) of each outermost <template>'s content (after its start tag, to its end tag or the
         page's end), in order."""
         if self._templates is None:
-            self.raw_spans()
+            if positions(self.low, b"<template"):
+                self.raw_spans()
+            else:
+                self._templates = []  # most pages: no need to find their comments and raw text
         return self._templates
 
     def _tags_only(self) -> bytes:
