@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from lxml import etree
 
+from archiver.platforms.markup import document
+
 _PARSER = etree.HTMLParser(encoding="utf-8", collect_ids=False)
 _UNKNOWN = object()
 
@@ -18,9 +20,10 @@ class Dom:
 
     __slots__ = ("page", "doctype", "before", "_made")
 
-    def __init__(self, page=None, doctype: str = ""):
+    def __init__(self, page=None):
         self.page = page  # a detect.located.LocatedPage, for source lines
-        self.doctype = doctype  # the page's: lxml writes XHTML's markup otherwise (xml:lang)
+        # The page's doctype: lxml writes XHTML's markup otherwise (xml:lang).
+        self.doctype = page.doctype if page is not None else ""
         self.before: dict = {}  # detect.scan's surrounding text, remembered per (node, levels)
         self._made: dict[int, Element] = {}
 
@@ -179,7 +182,7 @@ class Element:
         return written if len(written) >= cap or len(html) <= cap + cap // 4 else self._written(html, 2 * cap, cap)
 
     def _written(self, html: str, size: int, cap: int) -> str:
-        root = _document((self.dom.doctype + "<html><body>" + html[:size]).encode("utf-8"))
+        root = document((self.dom.doctype + "<html><body>" + html[:size]).encode("utf-8"), _PARSER)
         body = root.find("body") if root is not None and root.tag == "html" else None
         el = next((c for c in body if isinstance(c.tag, str)), None) if body is not None else None
         if el is None:
@@ -201,10 +204,3 @@ def _text_run(node) -> str | None:
 
 def _css_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "\\" + c for c in name)
-
-
-def _document(markup: bytes):
-    try:
-        return etree.fromstring(markup, _PARSER)
-    except (etree.ParserError, ValueError):
-        return None

@@ -152,8 +152,14 @@ def placeholder_css(names: tuple[str, ...]) -> str:
 
 
 def select(page, form) -> list:
-    """The nodes a CSS form selects on a page (a LocatedPage), in document order, each once."""
-    return page.css(form) if isinstance(form, str) else form(page)
+    """The nodes a CSS form selects on a page (a LocatedPage), in document order, each once; each form
+    selected once a page, whichever platforms share it."""
+    if isinstance(form, str):
+        return page.css(form)
+    nodes = page.selected.get(form)
+    if nodes is None:
+        nodes = page.selected[form] = form(page)
+    return nodes
 
 
 def once(nodes) -> list:
@@ -177,6 +183,7 @@ class LocatedPage:
         self._templates: list[tuple[int, int]] | None = None
         self._spans: list | None = None
         self._css: dict[str, list] = {}
+        self.selected: dict = {}  # each CSS form given by a function: its nodes (see select)
         self._depth: dict[int, int] = {}
         self._starts: dict[str, tuple[dict, list] | None] = {}
         self._lines: list[tuple[int, int]] = [(0, 0)]  # (offset, newlines before it), in order

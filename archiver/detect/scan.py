@@ -27,7 +27,7 @@ from archiver.detect.hints import MAX_HITS, NESTED, Plan, compile_xpath, plan_of
 from archiver.detect.located import LocatedPage, placeholder_css, select
 from archiver.detect.lexbor_dom import Dom, Element
 from archiver.models import Article, Embed
-from archiver.platforms.markup import clean_head, clean_text, text_content
+from archiver.platforms.markup import clean_head, clean_text, document, text_content
 
 DETECTOR_VERSION = "2"
 
@@ -65,7 +65,7 @@ def parse_html(text: str, data: bytes | None = None) -> ParsedPage | None:
     # No table of id attributes either (collect_ids): nothing looks elements up by id, and the same tree
     # is built about 9% faster without it.
     parser = etree.HTMLParser(huge_tree=True, encoding="utf-8" if data is not None else None, collect_ids=False)
-    root = _document(data if data is not None else text, parser)
+    root = document(data if data is not None else text, parser)
     if root is None:
         return None
     return ParsedPage(root, not any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log))
@@ -150,19 +150,20 @@ def detect_html(text: str, page: ParsedPage | None = None, raw: bytes | None = N
 
 
 def _scan(root, context: str, plan: Plan, found: list, depth: int, position: int | None = None) -> None:
-    seen = set()
+    seen: set = set()
+    before: dict = {}  # surrounding()'s memo for this tree
     matches: dict = {}  # each distinct XPath evaluated once per tree, whichever platforms share it
     for sig in plan.signatures:
         els = matches.get(sig.xpath)
         if els is None:
             els = matches[sig.xpath] = sig.xpath(root)
         for el in els:
-            _offer(sig.platform, el, context, position, found, seen)
+            _offer(sig.platform, el, context, position, found, seen, before)
     if plan.placeholders is not None:
         xpath, mods, _ = plan.placeholders
         for el in xpath(root):
             for mod in mods:
-                _offer(mod, el, context, position, found, seen)
+                _offer(mod, el, context, position, found, seen, before)
     if depth >= _MAX_NESTED_DEPTH:
         return
     for ctx, host, fragment in _nested_fragments(root, plan.hits):
@@ -181,7 +182,7 @@ def _scan_fragment(fragment: str, context: str, found: list, depth: int, positio
         _scan(sub, context, sub_plan, found, depth, position)
 
 
-def _offer(mod, el, context, position, found: list, seen: set) -> None:
+def _offer(mod, el, context, position, found: list, seen: set, before: dict) -> None:
     key = (mod.NAME, el)
     if key in seen:
         return
@@ -189,61 +190,92 @@ def _offer(mod, el, context, position, found: list, seen: set) -> None:
     embed = mod.from_element(el, context)
     if embed is not None:
         if embed.surrounding is None and context == "dom":
-            text = _surrounding_lexbor(el) if isinstance(el, Element) else surrounding(el)
-            embed = replace(embed, surrounding=text)
+            embed = replace(embed, surrounding=surrounding(el, before))
         found.append(replace(embed, position=position) if position is not None else embed)
 
 
 _BLOCKS = ("p", "h2", "h3", "h4", "li", "figcaption")
 _SURROUNDING_MAX = 400  # characters of the paragraph kept
+_LEVELS = 6  # the embed and its ancestors whose preceding blocks are looked at
 
 
-def surrounding(el) -> str | None:
+def surrounding(el, memo: dict) -> str | None:
     """The text of the block just before an embed (its preceding paragraph, or its parent's): what the
-    article said of it, so that embeds with nothing else to tell them apart can be told apart."""
-    node, steps = el, 0
-    while node is not None and steps < 6:
-        # Only the block siblings, nearest first: lxml skips the others without making them objects.
-        for sibling in node.itersiblings(*_BLOCKS, preceding=True):
-            text = clean_head(text_content(sibling), _SURROUNDING_MAX)
-            if text:
-                return text
-        node, steps = node.getparent(), steps + 1
-    return None
+    article said of it, so that embeds with nothing else to tell them apart can be told apart. ``memo``
+    is the tree's: what lies before each sibling passed is remembered, so that the walk stays linear in
+    the page however many embeds share a parent (a gallery of thousands)."""
+    if isinstance(el, Element):
+        return _before(el.node, _LEVELS, memo, _LexborWalk)
+    return _before(el, _LEVELS, memo, _LxmlWalk)
 
 
-
-def _surrounding_lexbor(el) -> str | None:
-    """surrounding() of a Lexbor Element."""
-    return _before(el.node, 6, el.dom.before)
-
-
-def _before(node, levels: int, memo: dict) -> str | None:
-    """The text of the nearest block before ``node`` among its preceding siblings, else before its parent
-    (``levels`` in all). Remembered for each sibling passed, which would find the same: linear in the
-    page however many embeds share a parent (a gallery of thousands)."""
+def _before(node, levels: int, memo: dict, walk) -> str | None:
+    """The text of the nearest block among ``node``'s preceding siblings, else before its parent
+    (``levels`` in all); remembered for ``node`` and each sibling passed, which would find the same."""
     passed, text, start = [], None, node
     while True:
-        key = (node.mem_id, levels)
+        key = (walk.key(node), levels)
         if key in memo:
             text = memo[key]
             break
         passed.append(key)
-        sibling = node.prev
+        sibling = walk.prev(node)
         if sibling is None:
-            parent = start.parent
-            if levels > 1 and parent is not None and parent.is_element_node:
-                text = _before(parent, levels - 1, memo)
+            parent = walk.parent(start)
+            if levels > 1 and parent is not None:
+                text = _before(parent, levels - 1, memo, walk)
             break
-        if sibling.is_element_node and sibling.tag in _BLOCKS:
-            found = clean_head(sibling.text(deep=True), _SURROUNDING_MAX)
-            if found:
-                text = found
-                break
+        found = walk.block_text(sibling)
+        if found:
+            text = found
+            break
         node = sibling
     for key in passed:
         memo[key] = text
     return text
+
+
+class _LxmlWalk:
+    """_before's steps on an lxml tree."""
+
+    @staticmethod
+    def key(el):
+        return el  # kept in the memo, so lxml gives the same proxy for the node while the walk lasts
+
+    @staticmethod
+    def prev(el):
+        return el.getprevious()
+
+    @staticmethod
+    def parent(el):
+        return el.getparent()
+
+    @staticmethod
+    def block_text(el) -> str | None:
+        return clean_head(text_content(el), _SURROUNDING_MAX) if el.tag in _BLOCKS else None
+
+
+class _LexborWalk:
+    """_before's steps on a Lexbor tree (its nodes, not Elements: none is made for a sibling passed)."""
+
+    @staticmethod
+    def key(node):
+        return node.mem_id
+
+    @staticmethod
+    def prev(node):
+        return node.prev
+
+    @staticmethod
+    def parent(node):
+        parent = node.parent
+        return parent if parent is not None and parent.is_element_node else None
+
+    @staticmethod
+    def block_text(node) -> str | None:
+        if node.is_element_node and node.tag in _BLOCKS:
+            return clean_head(node.text(deep=True), _SURROUNDING_MAX)
+        return None
 
 
 def _nested_fragments(root, hits: dict):
@@ -290,7 +322,7 @@ def _detect_lexbor(data: bytes, low: bytes, plan: Plan) -> list[Embed] | None:
     if page.templates() and any(len(ps) >= MAX_HITS or any(map(page.in_template, ps))
                                 for ps in plan.hits.values()):
         return None  # a hint in a template's content (or maybe past those kept): Lexbor's tree lacks it
-    dom = Dom(page, page.doctype)
+    dom = Dom(page)
     try:
         return _read_lexbor(page, dom, plan)
     finally:
@@ -301,12 +333,8 @@ def _read_lexbor(page, dom, plan: Plan) -> list[Embed] | None:
     found: list[Embed] = []
     seen: set = set()
     offers = []
-    matches: dict = {}  # each distinct CSS form selected once, whichever platforms share it
-    for sig in plan.signatures:
-        nodes = matches.get(sig.xpath)
-        if nodes is None:
-            nodes = matches[sig.xpath] = select(page, sig.css)
-        offers.extend((sig.platform, node) for node in nodes)
+    for sig in plan.signatures:  # the page keeps each selector's nodes: platforms share several
+        offers.extend((sig.platform, node) for node in select(page, sig.css))
     if plan.placeholders is not None:
         _, mods, names = plan.placeholders
         offers.extend((mod, node) for node in page.css(placeholder_css(names)) for mod in mods)
@@ -314,7 +342,7 @@ def _read_lexbor(page, dom, plan: Plan) -> list[Embed] | None:
     if any(page.too_deep(node) for _, node in offers):
         return None
     for mod, node in offers:
-        _offer(mod, dom.wrap(node), "dom", None, found, seen)
+        _offer(mod, dom.wrap(node), "dom", None, found, seen, dom.before)
     for context, line, fragment in _nested_lexbor(page, plan.hits):
         _scan_fragment(fragment, context, found, 1, line or 0)
     return None if page.lost else found
@@ -415,13 +443,5 @@ def _scan_windows(data: bytes, low: bytes, hits: dict, found: list) -> None:
 _FRAGMENT_PARSER = etree.HTMLParser(collect_ids=False)  # lxml.html's default, as plain as parse_html's
 
 
-def _document(html, parser):
-    """The root of a parsed document (as lxml.html.document_fromstring gives it), None when empty."""
-    try:
-        return etree.fromstring(html, parser)
-    except (etree.ParserError, ValueError):
-        return None
-
-
 def _parse_fragment(html: str):
-    return _document(html, _FRAGMENT_PARSER)
+    return document(html, _FRAGMENT_PARSER)

@@ -25,6 +25,14 @@ def text_content(el) -> str:
     return _STRING(el) if isinstance(el, etree._Element) else el.text_content()
 
 
+def document(markup, parser):
+    """The root of a parsed document (as lxml.html.document_fromstring gives it), None when empty."""
+    try:
+        return etree.fromstring(markup, parser)
+    except (etree.ParserError, ValueError):
+        return None
+
+
 def has_class(name: str) -> str:
     """An XPath predicate: the element's class list holds ``name`` as a whole word."""
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
