@@ -591,3 +591,32 @@ def test_a_missing_or_repeated_file_on_workers_is_named_and_the_rest_archived(tm
         ("crawl.warc.gz", 46, 20)]  # read once, though named twice
     assert c.execute("SELECT count(*) FROM articles").fetchone() == (12,)
     c.close()
+
+
+def test_a_serial_run_commits_a_file_in_batches_and_keeps_them_when_stopped(tmp_path):
+    from archiver.run.pipeline import process_web_archive
+    from archiver.store.db import open_db
+
+    write_warc(tmp_path / "c.warc.gz")
+    db = open_db(tmp_path / "archive.db")
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    outcomes = list(process_web_archive(str(tmp_path / "c.warc.gz"), db=db))
+    assert sum(1 for o in outcomes if o.saved) == 12  # the pages that embed a post
+    # One transaction for the file's articles and its counts (each article's was its own before).
+    assert statements.count("BEGIN IMMEDIATE") == 1 and statements.count("COMMIT") == 1
+    db.close()
+
+    # Stopped after its third stored article (Ctrl-C in the loop): what was stored is committed.
+    db = open_db(tmp_path / "stopped.db")
+    stored = 0
+    with pytest.raises(KeyboardInterrupt):
+        for outcome in process_web_archive(str(tmp_path / "c.warc.gz"), db=db):
+            stored += bool(outcome.saved)
+            if stored == 3:
+                raise KeyboardInterrupt
+    other = sqlite3.connect(tmp_path / "stopped.db")
+    assert other.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 3
+    assert other.execute("SELECT html FROM web_archive_files").fetchone()[0] == 5  # pages 1 to 5 were read
+    other.close()
+    db.close()

@@ -8,6 +8,7 @@ from archiver.detect.scan import DETECTOR_VERSION, detect, hint_plan, parse_html
 from archiver.errors import ArchiverError, SourceError
 from archiver.models import Article, Embed
 from archiver.store.articles import SaveResult, save_article
+from archiver.store.db import WriteBatch
 
 
 @dataclass
@@ -102,12 +103,13 @@ def process_web_archive(path: str, *, db=None, max_bytes: int = DEFAULT_MAX_BYTE
     totals = totals or FileTotals(FileScan(stored_as or path))
     totals.scan.file = stored_as or totals.scan.file
     reader = read_web_archive(path, totals.scan, max_bytes, start, end)
+    batch = WriteBatch(db) if db is not None else None
     try:
         for article in reader:
             if stored_as:
                 record = replace(article.meta["record"], file=stored_as)
                 article = replace(article, meta={**article.meta, "record": record})
-            outcome = _analysed(article, db, keep_all)
+            outcome = _analysed(article, db, keep_all, batch)
             if outcome.error is None:
                 if outcome.embeds:
                     totals.with_embeds += 1
@@ -120,9 +122,12 @@ def process_web_archive(path: str, *, db=None, max_bytes: int = DEFAULT_MAX_BYTE
         if db is not None:
             from archiver.store.web_archives import link_revisits, save_file_scan
 
-            save_file_scan(db, totals.scan.file, totals.counts(), totals.scan.errors)
-            if link:
-                link_revisits(db, revisits_of(totals))
+            try:
+                save_file_scan(db, totals.scan.file, totals.counts(), totals.scan.errors)
+                if link:
+                    link_revisits(db, revisits_of(totals))
+            finally:
+                batch.close()  # the file's last articles with its counts, in one commit
 
 
 def revisits_of(totals: FileTotals) -> list:
@@ -130,8 +135,11 @@ def revisits_of(totals: FileTotals) -> list:
     return [replace(r, file=totals.scan.file) for r in totals.scan.revisit_refs]
 
 
-def _analysed(article: Article, db, keep_all: bool) -> Outcome:
-    """One record's article analysed, and stored when it embeds a post (or when every page is kept)."""
+def _analysed(article: Article, db, keep_all: bool, batch=None) -> Outcome:
+    """One record's article analysed, and stored when it embeds a post (or when every page is kept), in
+    ``batch``'s transaction when one is given (store.db.WriteBatch)."""
+    if batch is not None:
+        batch.tick()  # a batch is never held open over many pages with nothing to store
     try:
         plan = hint_plan(article)
         if plan is not None and plan.empty and not keep_all:
@@ -148,7 +156,11 @@ def _analysed(article: Article, db, keep_all: bool) -> Outcome:
                 article = _with_page_metadata(article)[0]
         saved = None
         if db is not None and (embeds or keep_all):
+            if batch is not None:
+                batch.write()
             saved = save_article(db, article, embeds, DETECTOR_VERSION)
+            if batch is not None:
+                batch.wrote()
         return Outcome(article.source, article, embeds, saved)
     except (RecursionError, MemoryError) as exc:
         return Outcome(article.source, error=f"{article.source}: page too deeply nested or too large to analyse "

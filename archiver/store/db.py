@@ -288,6 +288,38 @@ def transaction(db: sqlite_utils.Database):
         db.conn.execute("COMMIT")
 
 
+class WriteBatch:
+    """Saves grouped into transactions of at most ``size`` saves, none held open past ``seconds``: one
+    commit for many articles (each save nests in it as a savepoint, so one that fails rolls back alone),
+    and another writer (the daemon) waits at most about that long for the lock."""
+
+    def __init__(self, db: sqlite_utils.Database, size: int = 500, seconds: float = 1.0):
+        self.db, self.size, self.seconds = db, size, seconds
+        self.count, self.began, self.mine = 0, 0.0, False
+
+    def write(self) -> None:
+        """Before a save: a transaction open (this batch's, begun now if none is)."""
+        if not self.db.conn.in_transaction:
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            self.count, self.began, self.mine = 0, time.monotonic(), True
+
+    def wrote(self) -> None:
+        """After a save: the batch committed when full."""
+        self.count += 1
+        self.tick()
+
+    def tick(self) -> None:
+        """Between saves: the batch committed once it is full or has been open ``seconds``."""
+        if self.mine and (self.count >= self.size or time.monotonic() - self.began >= self.seconds):
+            self.close()
+
+    def close(self) -> None:
+        """Commit what the batch holds."""
+        if self.mine and self.db.conn.in_transaction:
+            self.db.conn.execute("COMMIT")
+        self.mine = False
+
+
 def put_body(db: sqlite_utils.Database, sha256: str, content: bytes, now: str) -> None:
     """Keep a body once per SHA-256; bytes that were only a reference to a WARC/ARC record until now are kept."""
     db.execute("INSERT OR IGNORE INTO bodies (sha256, size, content, first_seen_at) VALUES (?, ?, ?, ?)",
