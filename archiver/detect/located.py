@@ -27,6 +27,10 @@ _TEMPLATE_TAGS = [b"<template", b"</template"]
 # of another; only "<!--" ends as "-->" begins, which _raw_spans sees to.
 _MARKS = ahocorasick_rs.BytesAhoCorasick(_OPENERS + _CLOSERS + _TEMPLATE_TAGS,
                                          matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST)
+# Where libxml2 and the HTML standard (Lexbor) end a comment apart: "<!-->" and "<!--->" are whole empty
+# comments to the standard and open ones to libxml2; "--!>" ends one for the standard only.
+_COMMENT_QUIRKS = ahocorasick_rs.BytesAhoCorasick([b"<!-->", b"<!--->", b"--!>"],
+                                                  matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST)
 _AFTER_NAME = frozenset(b" \t\n\r\f/>")
 _SPACE = frozenset(b" \t\n\r\f")
 _AFTER_NAME_BYTES = frozenset(bytes([c]) for c in _AFTER_NAME)
@@ -290,12 +294,16 @@ class LocatedPage:
             return None
         return self.data[m.end():end].decode("utf-8", "replace"), self.newlines(m.end()) + 1
 
-    def in_template(self, offset: int) -> bool:
-        """Whether ``offset`` lies in a <template>'s content: Lexbor keeps that out of its tree, where
-        libxml2 makes it ordinary elements, so what lies there is the lxml path's to read."""
-        spans = self.templates()
-        i = bisect.bisect_right(spans, (offset, float("inf"))) - 1
-        return i >= 0 and offset < spans[i][1]
+    def comments_agree(self) -> bool:
+        """Whether libxml2 and Lexbor end every comment of the page in the same place (_COMMENT_QUIRKS):
+        where they do not, the two trees differ, and the comments found here (libxml2's) are not Lexbor's."""
+        if not _COMMENT_QUIRKS.find_matches_as_indexes(self.low):
+            return True  # nearly every page: nothing to look at
+        low = self.low
+        for start, end, name in self.raw_spans():
+            if name == "!--" and (low.startswith((b">", b"->"), start + 4) or low.find(b"--!>", start, end) != -1):
+                return False
+        return True
 
     def templates(self) -> list[tuple[int, int]]:
         """(start, end) of each outermost <template>'s content (after its start tag, to its end tag or the

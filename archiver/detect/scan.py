@@ -8,9 +8,9 @@ only where its escaped form occurs.
 
 The page is parsed by Lexbor (detect.located: each signature's CSS form; detect.lexbor_dom: the elements
 the platforms read), about four times faster than lxml. Given an lxml parse already (the caller needs one
-for the article's metadata), or for a page Lexbor cannot vouch for (markup in attributes, a hint in a
-<template>, nesting past libxml2's depth, a source line it cannot place), the same signatures run as
-XPaths on lxml's tree. Both give the same embeds (tests/test_located.py).
+for the article's metadata), or for a page Lexbor cannot vouch for (markup in attributes, a comment the
+two parsers end apart, a <template> with content before an embed, nesting past libxml2's depth, a source
+line it cannot place), the same signatures run as XPaths on lxml's tree. Both give the same embeds (tests/test_located.py).
 """
 from __future__ import annotations
 
@@ -314,14 +314,13 @@ def _script_markup(text: str):
 
 def _detect_lexbor(data: bytes, low: bytes, plan: Plan) -> list[Embed] | None:
     """_scan on a Lexbor parse (detect.located, detect.lexbor_dom); None when the page needs lxml's:
-    markup inside attributes (no CSS finds it), a hint inside a <template>, or an embed whose source line
-    is lost."""
+    markup inside attributes (no CSS finds it), a comment the two parsers end apart, templates Lexbor's
+    tree would read otherwise (_templates_apart), or an embed whose source line is lost."""
     if any(_in_a_tag(low, at) for p in NESTED["attr"] for at in plan.hits.get(p, ())):
         return None  # no CSS finds markup inside attributes (escaped markup in a <textarea> is text)
     page = LocatedPage.build(data, low)
-    if page.templates() and any(len(ps) >= MAX_HITS or any(map(page.in_template, ps))
-                                for ps in plan.hits.values()):
-        return None  # a hint in a template's content (or maybe past those kept): Lexbor's tree lacks it
+    if not page.comments_agree():
+        return None
     dom = Dom(page)
     try:
         return _read_lexbor(page, dom, plan)
@@ -341,11 +340,32 @@ def _read_lexbor(page, dom, plan: Plan) -> list[Embed] | None:
     # Before reading any: an embed nested past libxml2's depth is the whole-page path's (its windows).
     if any(page.too_deep(node) for _, node in offers):
         return None
+    if page.templates() and not _templates_apart(page, plan.hits, offers):
+        return None
     for mod, node in offers:
         _offer(mod, dom.wrap(node), "dom", None, found, seen, dom.before)
     for context, line, fragment in _nested_lexbor(page, plan.hits):
         _scan_fragment(fragment, context, found, 1, line or 0)
     return None if page.lost else found
+
+
+def _templates_apart(page, hits: dict, offers: list) -> bool:
+    """Whether the page's templates leave what detection reads as libxml2 has it. Lexbor keeps a template's
+    content out of its tree, libxml2 makes it elements: ones that can hold a hint, add words to a paragraph
+    before an embed, or change the nesting of what follows. So no template with content may begin before
+    the last hint (nor may a hint lie past those kept), and none may lie inside an embed."""
+    if any(len(positions) >= MAX_HITS for positions in hits.values()):
+        return False
+    last = max((p for positions in hits.values() for p in positions), default=-1)
+    if any(start <= last and page.low[start:end].strip() for start, end in page.templates()):
+        return False
+    around = set()  # every element a template lies in
+    for template in page.css("template"):
+        at = template.parent
+        while at is not None and at.mem_id not in around:
+            around.add(at.mem_id)
+            at = at.parent
+    return not any(node.mem_id in around for _, node in offers)
 
 
 def _in_a_tag(low: bytes, at: int) -> bool:
