@@ -139,12 +139,13 @@ def test_a_page_lexbor_cannot_vouch_for_is_read_by_lxml():
 
 def test_a_page_with_templates_is_read_by_lexbor_when_they_cannot_change_what_is_read():
     # Lexbor keeps a template's content out of its tree; libxml2 makes it ordinary elements, which can hold
-    # hints, add words to the paragraph before an embed, or nest what follows. Empty templates before the
-    # embeds and templates of any content after them (nested, upper-case, over lines) must neither shift the
-    # count that places the tweets nor send the page to lxml.
+    # hints, add words to the paragraph before an embed, or nest what follows. Before the embeds an empty
+    # template and one of words outside any paragraph, after them templates of any content (nested,
+    # upper-case, over lines), must neither shift the count that places the tweets nor send the page to lxml.
     after = ('<template id="a"><blockquote>quote</blockquote><template><blockquote>x</blockquote>'
              '</template><p>p</p></template>\n<TEMPLATE\n class="b"><blockquote>y</blockquote></TEMPLATE>\n')
-    html = LINES.replace("<p>Said this:</p>", "<template>\n</template><p>Said this:</p>")
+    html = LINES.replace("<p>Said this:</p>", "<template>\n</template><div><template>{{m}}</template></div>"
+                                               "<p>Said this:</p>")
     html = html.replace("</BODY>", after + "</BODY>")
     lexbor, whole = _both(html)
     assert lexbor is not None and lexbor == whole
@@ -299,6 +300,7 @@ def _random_page(rnd, size: int) -> str:
             f"<p>Text before {i}.</p>", "<!-- c -->", '<!-- <blockquote class="twitter-tweet"> -->', "<!-->",
             "<!--->", "<!-- a --!> b -->", "<!--[if !IE]><!-->", "<script>var a='<blockquote class=\"twitter-tweet\">';</script>",
             "<template><blockquote>q</blockquote></template>", "<template><p>x</p>", "</template>", "<TEMPLATE>",
+            "<template>{{m}}</template>", "<p>Said <template>{{x}}</template> this</p>",
             f'<template><blockquote class="twitter-tweet"><a href="https://twitter.com/b/status/{tid}">x</a>'
             "</blockquote></template>", "<div>", "</div>", "<style>p{}</style>", "<title>t</title>", "\n", "\r\n",
             f'<blockquote class="twitter-tweet"><p>Post {i}</p>&mdash; A (@a) '

@@ -195,6 +195,7 @@ def _offer(mod, el, context, position, found: list, seen: set, before: dict) -> 
 
 
 _BLOCKS = ("p", "h2", "h3", "h4", "li", "figcaption")
+_A_TAG = re.compile(rb"<[a-z/!?]")  # a start or end tag, a comment or a declaration
 _SURROUNDING_MAX = 400  # characters of the paragraph kept
 _LEVELS = 6  # the embed and its ancestors whose preceding blocks are looked at
 
@@ -352,19 +353,27 @@ def _read_lexbor(page, dom, plan: Plan) -> list[Embed] | None:
 def _templates_apart(page, hits: dict, offers: list) -> bool:
     """Whether the page's templates leave what detection reads as libxml2 has it. Lexbor keeps a template's
     content out of its tree, libxml2 makes it elements: ones that can hold a hint, add words to a paragraph
-    before an embed, or change the nesting of what follows. So no template with content may begin before
-    the last hint (nor may a hint lie past those kept), and none may lie inside an embed."""
+    before an embed, or change the nesting of what follows. So no template may begin before the last hint
+    (nor may a hint lie past those kept) holding a tag, or holding words inside a block; and none may lie
+    inside an embed."""
     if any(len(positions) >= MAX_HITS for positions in hits.values()):
         return False
     last = max((p for positions in hits.values() for p in positions), default=-1)
-    if any(start <= last and page.low[start:end].strip() for start, end in page.templates()):
+    templates = page.css("template")  # the outermost ones: the others are in their content
+    spans = page.templates()
+    if len(templates) != len(spans):
         return False
     around = set()  # every element a template lies in
-    for template in page.css("template"):
-        at = template.parent
-        while at is not None and at.mem_id not in around:
-            around.add(at.mem_id)
+    for template, (start, end) in zip(templates, spans):
+        chain, at = [], template.parent
+        while at is not None and at.is_element_node:
+            chain.append(at)
             at = at.parent
+        if start <= last:
+            content = page.low[start:end]
+            if _A_TAG.search(content) or (content.strip() and any(n.tag in _BLOCKS for n in chain)):
+                return False
+        around.update(n.mem_id for n in chain)
     return not any(node.mem_id in around for _, node in offers)
 
 
