@@ -10,7 +10,9 @@ The page is parsed by Lexbor (detect.located: each signature's CSS form; detect.
 the platforms read), about four times faster than lxml. Given an lxml parse already (the caller needs one
 for the article's metadata), or for a page Lexbor cannot vouch for (markup in attributes, a comment the
 two parsers end apart, a <template> with content before an embed, nesting past libxml2's depth, a source
-line it cannot place), the same signatures run as XPaths on lxml's tree. Both give the same embeds (tests/test_located.py).
+line it cannot place), the same signatures run as XPaths on lxml's tree. Both give the same embeds
+(tests/test_located.py); where broken markup is repaired apart by the HTML standard and libxml2, the
+Lexbor path follows the standard, as browsers do.
 """
 from __future__ import annotations
 
