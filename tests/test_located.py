@@ -157,34 +157,34 @@ def test_a_page_with_templates_is_read_by_lexbor_when_they_cannot_change_what_is
         assert _both(html)[0] is None
 
 
-def test_comments_raw_text_and_templates_are_found_as_a_plain_search_finds_them():
+def test_comments_and_raw_text_end_where_both_parsers_end_them():
+    # Tags placed among comments, raw text and their quirks ("<!-->", "--!>", an end tag with another
+    # name after it, a script that writes a script inside "<!--", bogus comments): a tag outside every span
+    # _raw_spans finds must be an element in Lexbor's tree and in libxml2's, and one inside a span in
+    # neither. (Not modelled: "</" and no letter, a bogus comment too; raw text inside <svg>, which is not.)
     import random
 
     from archiver.detect.located import _raw_spans
 
-    def plain(low):  # the definition, by bytes.find
-        spans, end, raw = [], 0, ("script", "style", "textarea", "title")
-        for at in range(len(low)):
-            if at < end:
-                continue
-            if low.startswith(b"<!--", at):
-                close = low.find(b"-->", at + 4)
-                end = len(low) if close == -1 else close + 3
-                spans.append((at, end, "!--"))
-            for name in raw:
-                stop = at + 1 + len(name)
-                if low.startswith(b"<" + name.encode(), at) and stop < len(low) and low[stop] in b" />":
-                    close = low.find(b"</" + name.encode(), stop)
-                    end = len(low) if close == -1 else close
-                    spans.append((stop, end, name))
-        return spans
-
-    pieces = [b"<!--", b"-->", b"<script", b"</script", b"<style>", b"</style>", b"<title ", b"</title>",
-              b"<textarea>", b"</textarea>", b"x", b" ", b">", b"<", b"-", b"!", b"<scripts", b"--", b"<!-"]
-    rnd = random.Random(5)
+    pieces = ["<!--", "-->", "--!>", "<!-->", "<!--->", "<!---->", "<script>", "</script>", "</scripts>", "<script ",
+              "<style>", "</style>", "<title>", "</title >", "<textarea>", "</textarea>", "<xmp>", "</xmp>",
+              "<iframe>", "</iframe>", "<plaintext>", "x", " ", ">", "<", "-", "!", "--", "<!-", "<!--[if !IE]><!-->",
+              "<?", "<!x", "<!doctype html>", "<noembed>", "</noembed>", "<![CDATA[", "]]>", "<math>", "/",
+              "<script><!--<script>", "</script >", "<SCRIPT>", "</SCRIPT\n>", "</plaintext>",
+              "</styles>"]
+    rnd = random.Random(7)
     for _ in range(3000):
-        low = b"".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 25)))
-        assert _raw_spans(low)[0] == plain(low), low
+        html, probes = "", []
+        for k in range(rnd.randint(1, 14)):
+            html += rnd.choice(pieces)
+            probes.append(len(html))
+            html += f"<b id=p{k}>"
+        low = html.encode().lower()
+        spans = _raw_spans(low)[0]
+        outside = {f"p{k}" for k, at in enumerate(probes) if not any(s <= at < e for s, e, _ in spans)}
+        by_lexbor = {n.attributes.get("id") for n in LexborHTMLParser("<body>" + html).css("b")}
+        by_libxml2 = {el.get("id") for el in parse_html("<body>" + html).root.iter("b")}
+        assert by_lexbor == outside == by_libxml2, (html, spans)
     assert _raw_spans(b"<!--[if !ie]><!--><p>")[0] == [(0, 18, "!--")]
     page = b"<template>a<template>b</template>c</template><script><template></script><template x='>'>d"
     assert _raw_spans(page)[1] == [(10, 34), (len(page) - 1, len(page))]

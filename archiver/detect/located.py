@@ -22,15 +22,20 @@ _RAW = ("script", "style", "textarea", "title", "xmp", "iframe", "noembed", "nof
 _OPENERS = [b"<!--"] + [b"<" + n.encode() for n in _RAW]
 _CLOSERS = [b"-->"] + [b"</" + n.encode() for n in _RAW]
 _TEMPLATE_TAGS = [b"<template", b"</template"]
+_BANG_END = b"--!>"  # ends a comment too
+_BOGUS = [b"<!", b"<?"]  # not "<!--": a bogus comment (or a doctype) to the next ">"
 # One pass over the page finds all of these (Teddy's SIMD search: some twenty times faster than a
-# bytes.find for each, which on a page full of "<" goes at a byte or two a nanosecond). None is a prefix
-# of another; only "<!--" ends as "-->" begins, which _raw_spans sees to.
-_MARKS = ahocorasick_rs.BytesAhoCorasick(_OPENERS + _CLOSERS + _TEMPLATE_TAGS,
+# bytes.find for each, which on a page full of "<" goes at a byte or two a nanosecond). Where two begin
+# alike the longer is listed first ("<!--" before "<!"); where "<!--" overlaps a comment's end,
+# _raw_spans looks.
+_MARKS = ahocorasick_rs.BytesAhoCorasick(_OPENERS + _CLOSERS + _TEMPLATE_TAGS + [_BANG_END] + _BOGUS,
                                          matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST)
-# Where libxml2 and the HTML standard (Lexbor) end a comment apart: "<!-->" and "<!--->" are whole empty
-# comments to the standard and open ones to libxml2; "--!>" ends one for the standard only.
-_COMMENT_QUIRKS = ahocorasick_rs.BytesAhoCorasick([b"<!-->", b"<!--->", b"--!>"],
-                                                  matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST)
+_N_OPEN = len(_OPENERS)  # the index of "-->"
+_TEMPLATE_OPEN = _N_OPEN + len(_CLOSERS)
+_BANG = _TEMPLATE_OPEN + 2
+_SCRIPT = 1  # "<script"'s index among the openers (and "</script"'s, after _N_OPEN)
+_PLAINTEXT = _RAW.index("plaintext") + 1
+_DATA, _ESCAPED, _DOUBLE = range(3)  # a script's text: as is, after "<!--", after "<!--" and "<script"
 _AFTER_NAME = frozenset(b" \t\n\r\f/>")
 _SPACE = frozenset(b" \t\n\r\f")
 _AFTER_NAME_BYTES = frozenset(bytes([c]) for c in _AFTER_NAME)
@@ -294,17 +299,6 @@ class LocatedPage:
             return None
         return self.data[m.end():end].decode("utf-8", "replace"), self.newlines(m.end()) + 1
 
-    def comments_agree(self) -> bool:
-        """Whether libxml2 and Lexbor end every comment of the page in the same place (_COMMENT_QUIRKS):
-        where they do not, the two trees differ, and the comments found here (libxml2's) are not Lexbor's."""
-        if not _COMMENT_QUIRKS.find_matches_as_indexes(self.low):
-            return True  # nearly every page: nothing to look at
-        low = self.low
-        for start, end, name in self.raw_spans():
-            if name == "!--" and (low.startswith((b">", b"->"), start + 4) or low.find(b"--!>", start, end) != -1):
-                return False
-        return True
-
     def templates(self) -> list[tuple[int, int]]:
         """(start, end) of each outermost <template>'s content (after its start tag, to its end tag or the
         page's end), in order."""
@@ -387,39 +381,82 @@ def _raw_spans(low: bytes) -> tuple[list[tuple[int, int, str]], list[tuple[int, 
     """(start, end, name) of what no tag can be in: every comment ("!--"), and every raw-text element
     from after its "<name" to its end tag; in order, none inside another; one never closed runs to the
     page's end. And beside them (start, end) of each outermost <template>'s content, from after its start
-    tag to its end tag (or the page's end), templates inside it counted."""
+    tag to its end tag (or the page's end), templates inside it counted.
+
+    Where each ends is the HTML standard's tokenizer's, which Lexbor and libxml2 (2.14 on) both follow:
+    "<!-->" and "<!--->" are whole comments and "--!>" ends one; "<!" or "<?" otherwise opens a bogus
+    comment ("!", a doctype too) to the next ">"; an end tag ends raw text only when a space, "/" or ">"
+    follows its name; <plaintext> never ends; and a script's text that opens "<!--" and then "<script"
+    runs past the next "</script" (a document.write of a script) to the one after "-->".
+    """
     spans, templates, depth, begin = [], [], 0, 0
-    closer, stop_at = None, 0  # the end tag awaited, where the span it closes began
-    n_open, n_close = len(_OPENERS), len(_OPENERS) + len(_CLOSERS)
+    n = len(low)
+    open_at, kind, state = 0, None, _DATA  # the span open (kind None: none; 0: a comment), a script's state
     for i, start, stop in _MARKS.find_matches_as_indexes(low):
-        if closer is not None:
-            if i == closer:
-                end = stop if i == n_open else start  # a comment's "-->" is part of it
-                spans.append((stop_at[0], end, stop_at[1]))
-                closer = None
-            elif i == 0 and closer == n_open:
-                # "<!-->" or "<!--->" in a comment: a "-->" overlaps the "<!--" found in its place.
-                close = low.find(b"-->", start + 2, stop + 3)
-                if close != -1:
-                    spans.append((stop_at[0], close + 3, stop_at[1]))
-                    closer = None
-            continue
-        if i < n_open:
-            if i and (stop >= len(low) or low[stop] not in _AFTER_NAME):
-                continue  # <scripts, <titles...: another name
-            closer, stop_at = n_open + i, ((start, "!--") if i == 0 else (stop, _RAW[i - 1]))
-        elif i >= n_close and stop < len(low) and low[stop] in _AFTER_NAME:
-            if i == n_close:
+        named = stop < n and low[stop] in _AFTER_NAME
+        if kind == 0:
+            end = stop if i in (_N_OPEN, _BANG) else _comment_end_after(low, stop) if i == 0 else 0
+            if end:  # "-->", "--!>", or one that overlaps a "<!--" ("<!-->", "<!---->", "<!--!>")
+                spans.append((open_at, end, "!--"))
+                kind = None
+        elif kind == _SCRIPT:
+            if i == 0:  # "<!--": escaped, unless its dashes and a ">" close the escape at once
+                after = _dashes_end(low, stop)
+                state = _DATA if low.startswith(b">", after) else _ESCAPED if state == _DATA else state
+            elif i == _N_OPEN:
+                state = _DATA
+            elif i == _SCRIPT and named and state == _ESCAPED:
+                state = _DOUBLE
+            elif i == _N_OPEN + _SCRIPT and named:
+                if state == _DOUBLE:
+                    state = _ESCAPED
+                else:
+                    spans.append((open_at, start, "script"))
+                    kind = None
+        elif kind is not None:
+            if i == _N_OPEN + kind and named and kind != _PLAINTEXT:
+                spans.append((open_at, start, _RAW[kind - 1]))
+                kind = None
+        elif i == 0:
+            after = stop + 1 if low.startswith(b"-", stop) else stop  # "<!-->" and "<!--->" are whole
+            if low.startswith(b">", after):
+                spans.append((start, after + 1, "!--"))
+            else:
+                open_at, kind = start, 0
+        elif i < _N_OPEN:
+            if named:  # not <scripts, <titles...: another name
+                open_at, kind, state = stop, i, _DATA
+        elif i > _BANG:
+            close = low.find(b">", stop)
+            spans.append((start, n if close == -1 else close + 1, "!"))
+        elif _TEMPLATE_OPEN <= i < _BANG and named:
+            if i == _TEMPLATE_OPEN:
                 if depth == 0:
                     m = _START_TAG.match(low, start)
-                    begin = m.end() if m else len(low)
+                    begin = m.end() if m else n
                 depth += 1
             elif depth:
                 depth -= 1
                 if depth == 0:
                     templates.append((begin, start))
-    if closer is not None:
-        spans.append((stop_at[0], len(low), stop_at[1]))
+    if kind is not None:
+        spans.append((open_at, n, "!--" if kind == 0 else _RAW[kind - 1]))
     if depth:
-        templates.append((begin, len(low)))
+        templates.append((begin, n))
     return spans, templates
+
+
+def _dashes_end(low: bytes, at: int) -> int:
+    """Where the run of "-" starting at ``at`` ends."""
+    while at < len(low) and low[at] == 0x2D:
+        at += 1
+    return at
+
+
+def _comment_end_after(low: bytes, stop: int) -> int:
+    """In a comment, where a "<!--" ending at ``stop`` ends it (its dashes read as the comment's last:
+    then any more dashes and ">", or "!>"); 0 when it does not."""
+    after = _dashes_end(low, stop)
+    if low.startswith(b">", after):
+        return after + 1
+    return after + 2 if low.startswith(b"!>", after) else 0

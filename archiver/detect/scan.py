@@ -8,11 +8,11 @@ only where its escaped form occurs.
 
 The page is parsed by Lexbor (detect.located: each signature's CSS form; detect.lexbor_dom: the elements
 the platforms read), about four times faster than lxml. Given an lxml parse already (the caller needs one
-for the article's metadata), or for a page Lexbor cannot vouch for (markup in attributes, a comment the
-two parsers end apart, a <template> with content before an embed, nesting past libxml2's depth, a source
-line it cannot place), the same signatures run as XPaths on lxml's tree. Both give the same embeds
-(tests/test_located.py); where broken markup is repaired apart by the HTML standard and libxml2, the
-Lexbor path follows the standard, as browsers do.
+for the article's metadata), or for a page Lexbor cannot vouch for (markup in attributes, a <template>
+with content before an embed, nesting past libxml2's depth, a source line it cannot place), the same
+signatures run as XPaths on lxml's tree. Both give the same embeds (tests/test_located.py); where broken
+markup is repaired apart by the HTML standard and libxml2, the Lexbor path follows the standard, as
+browsers do.
 """
 from __future__ import annotations
 
@@ -317,13 +317,11 @@ def _script_markup(text: str):
 
 def _detect_lexbor(data: bytes, low: bytes, plan: Plan) -> list[Embed] | None:
     """_scan on a Lexbor parse (detect.located, detect.lexbor_dom); None when the page needs lxml's:
-    markup inside attributes (no CSS finds it), a comment the two parsers end apart, templates Lexbor's
-    tree would read otherwise (_templates_apart), or an embed whose source line is lost."""
+    markup inside attributes (no CSS finds it), templates Lexbor's tree would read otherwise
+    (_templates_apart), or an embed whose source line is lost."""
     if any(_in_a_tag(low, at) for p in NESTED["attr"] for at in plan.hits.get(p, ())):
         return None  # no CSS finds markup inside attributes (escaped markup in a <textarea> is text)
     page = LocatedPage.build(data, low)
-    if not page.comments_agree():
-        return None
     dom = Dom(page)
     try:
         return _read_lexbor(page, dom, plan)
