@@ -161,7 +161,8 @@ def test_comments_and_raw_text_end_where_both_parsers_end_them():
     # Tags placed among comments, raw text and their quirks ("<!-->", "--!>", an end tag with another
     # name after it, a script that writes a script inside "<!--", bogus comments): a tag outside every span
     # _raw_spans finds must be an element in Lexbor's tree and in libxml2's, and one inside a span in
-    # neither. (Not modelled: "</" and no letter, a bogus comment too; raw text inside <svg>, which is not.)
+    # neither. (Not modelled: "</" and no letter, a bogus comment too; raw text inside <svg>, which is not;
+    # marks inside other tags' attribute values.)
     import random
 
     from archiver.detect.located import _raw_spans
@@ -171,7 +172,8 @@ def test_comments_and_raw_text_end_where_both_parsers_end_them():
               "<iframe>", "</iframe>", "<plaintext>", "x", " ", ">", "<", "-", "!", "--", "<!-", "<!--[if !IE]><!-->",
               "<?", "<!x", "<!doctype html>", "<noembed>", "</noembed>", "<![CDATA[", "]]>", "<math>", "/",
               "<script><!--<script>", "</script >", "<SCRIPT>", "</SCRIPT\n>", "</plaintext>",
-              "</styles>"]
+              "</styles>", "<!x<script>", "<?x <style>", "<!doctype <title>",
+              "<script </script>", "<style a='</style>'>", "<title x=-->"]
     rnd = random.Random(7)
     for _ in range(3000):
         html, probes = "", []

@@ -392,7 +392,10 @@ def _raw_spans(low: bytes) -> tuple[list[tuple[int, int, str]], list[tuple[int, 
     spans, templates, depth, begin = [], [], 0, 0
     n = len(low)
     open_at, kind, state = 0, None, _DATA  # the span open (kind None: none; 0: a comment), a script's state
+    skip = 0  # the end of the last bogus comment or raw-text start tag: what lies before it is in it
     for i, start, stop in _MARKS.find_matches_as_indexes(low):
+        if start < skip:
+            continue
         named = stop < n and low[stop] in _AFTER_NAME
         if kind == 0:
             end = stop if i in (_N_OPEN, _BANG) else _comment_end_after(low, stop) if i == 0 else 0
@@ -426,9 +429,12 @@ def _raw_spans(low: bytes) -> tuple[list[tuple[int, int, str]], list[tuple[int, 
         elif i < _N_OPEN:
             if named:  # not <scripts, <titles...: another name
                 open_at, kind, state = stop, i, _DATA
+                m = _START_TAG.match(low, start)  # its raw text begins after the tag, attributes and all
+                skip = m.end() if m else n
         elif i > _BANG:
             close = low.find(b">", stop)
-            spans.append((start, n if close == -1 else close + 1, "!"))
+            skip = n if close == -1 else close + 1
+            spans.append((start, skip, "!"))
         elif _TEMPLATE_OPEN <= i < _BANG and named:
             if i == _TEMPLATE_OPEN:
                 if depth == 0:
