@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from archiver.detect.located import css_name
 from archiver.platforms.markup import document
 
 _PARSER = etree.HTMLParser(encoding="utf-8", collect_ids=False)
@@ -127,7 +128,7 @@ class Element:
             yield self
         if tags:
             seen = {self.node.mem_id}
-            for n in self.node.css(", ".join(_css_name(t) for t in tags)):
+            for n in self.node.css(", ".join(css_name(t) for t in tags)):
                 if n.mem_id not in seen:  # Lexbor gives a node once for each selector it matches
                     seen.add(n.mem_id)
                     yield self._wrap(n)
@@ -142,13 +143,13 @@ class Element:
     def find(self, path: str):
         """``.//name`` (the first descendant so named) or ``name`` (the first child so named)."""
         if path.startswith(".//"):
-            n = self.node.css_first(_css_name(path[3:]))
+            n = self.node.css_first(css_name(path[3:]))
             return self._wrap(n) if n is not None else None
         return next((c for c in self if c.tag == path), None)
 
     def findall(self, path: str) -> list:
         if path.startswith(".//"):
-            return [self._wrap(n) for n in self.node.css(_css_name(path[3:]))]
+            return [self._wrap(n) for n in self.node.css(css_name(path[3:]))]
         return [c for c in self if c.tag == path]
 
     def getparent(self):
@@ -200,7 +201,3 @@ def _text_run(node) -> str | None:
         parts.append(node.text_content or "")
         node = node.next
     return "".join(parts) or None
-
-
-def _css_name(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "\\" + c for c in name)

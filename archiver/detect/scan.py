@@ -138,7 +138,8 @@ def detect_html(text: str, page: ParsedPage | None = None, raw: bytes | None = N
     if plan.empty:
         return []
     if page is None:
-        found = _detect_lexbor(data, low if low is not None else data.lower(), plan)
+        low = low if low is not None else data.lower()
+        found = _detect_lexbor(data, low, plan)
         if found is not None:
             return dedupe(found)
         page = parse_html(text, data)
@@ -387,7 +388,7 @@ def _nested_lexbor(page, hits: dict):
     attributes excepted: see _detect_lexbor). A script's text is read from the page's bytes, and only a
     script an escaped hint occurs in (all of them when one hint occurred more often than is kept)."""
     if any(p in hits for p in NESTED["textarea"]):
-        for ta in page.tree.css("textarea"):
+        for ta in page.css("textarea"):
             text = ta.text()
             if _holds_markup(text):
                 yield "textarea", page.line(ta), text

@@ -109,7 +109,7 @@ def process_web_archive(path: str, *, db=None, max_bytes: int = DEFAULT_MAX_BYTE
             if stored_as:
                 record = replace(article.meta["record"], file=stored_as)
                 article = replace(article, meta={**article.meta, "record": record})
-            outcome = _analysed(article, db, keep_all, batch)
+            outcome = _analysed(article, batch, keep_all)
             if outcome.error is None:
                 if outcome.embeds:
                     totals.with_embeds += 1
@@ -135,9 +135,9 @@ def revisits_of(totals: FileTotals) -> list:
     return [replace(r, file=totals.scan.file) for r in totals.scan.revisit_refs]
 
 
-def _analysed(article: Article, db, keep_all: bool, batch=None) -> Outcome:
-    """One record's article analysed, and stored when it embeds a post (or when every page is kept), in
-    ``batch``'s transaction when one is given (store.db.WriteBatch)."""
+def _analysed(article: Article, batch: WriteBatch | None, keep_all: bool) -> Outcome:
+    """One record's article analysed, and, given a batch (store.db.WriteBatch), stored in its store and
+    transaction when it embeds a post (or when every page is kept)."""
     if batch is not None:
         batch.tick()  # a batch is never held open over many pages with nothing to store
     try:
@@ -155,12 +155,9 @@ def _analysed(article: Article, db, keep_all: bool, batch=None) -> Outcome:
             if embeds:
                 article = _with_page_metadata(article)[0]
         saved = None
-        if db is not None and (embeds or keep_all):
-            if batch is not None:
-                batch.write()
-            saved = save_article(db, article, embeds, DETECTOR_VERSION)
-            if batch is not None:
-                batch.wrote()
+        if batch is not None and (embeds or keep_all):
+            with batch.write() as db:
+                saved = save_article(db, article, embeds, DETECTOR_VERSION)
         return Outcome(article.source, article, embeds, saved)
     except (RecursionError, MemoryError) as exc:
         return Outcome(article.source, error=f"{article.source}: page too deeply nested or too large to analyse "

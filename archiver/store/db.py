@@ -297,14 +297,14 @@ class WriteBatch:
         self.db, self.size, self.seconds = db, size, seconds
         self.count, self.began, self.mine = 0, 0.0, False
 
-    def write(self) -> None:
-        """Before a save: a transaction open (this batch's, begun now if none is)."""
+    @contextlib.contextmanager
+    def write(self):
+        """Around a save: a transaction open (this batch's, begun now if none is); the batch committed once
+        full after it."""
         if not self.db.conn.in_transaction:
             self.db.conn.execute("BEGIN IMMEDIATE")
             self.count, self.began, self.mine = 0, time.monotonic(), True
-
-    def wrote(self) -> None:
-        """After a save: the batch committed when full."""
+        yield self.db
         self.count += 1
         self.tick()
 
